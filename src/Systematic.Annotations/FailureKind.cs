@@ -1,0 +1,38 @@
+namespace Systematic;
+
+/// <summary>The kinds of failure Systematic tells apart, computed from what happened during a schedule.</summary>
+public enum FailureKind
+{
+    /// <summary>No failure.</summary>
+    None = 0,
+
+    /// <summary>A permit was taken and never given back.</summary>
+    Leak,
+
+    /// <summary>A cycle of two or more resources in the wait-for graph.</summary>
+    LockOrderDeadlock,
+
+    /// <summary>A flow waits for a resource it already holds.</summary>
+    SelfDeadlock,
+
+    /// <summary>Every permit is held by tasks that wait on work that itself needs a permit.</summary>
+    HoldAndWait,
+
+    /// <summary>More releases than acquires, or a bounded semaphore overflowed.</summary>
+    OverRelease,
+
+    /// <summary>A failed specification or assertion.</summary>
+    InvariantViolation,
+
+    /// <summary>An exception escaped the test.</summary>
+    UnhandledException,
+
+    /// <summary>The step bound was hit, or the run made no progress within its budget.</summary>
+    Hang,
+
+    /// <summary>Tasks are blocked for ever, but on something other than a resource cycle (for example a task nobody completes).</summary>
+    Deadlock,
+
+    /// <summary>The test took its process down (exit, stack overflow, fatal error).</summary>
+    Crashed,
+}
