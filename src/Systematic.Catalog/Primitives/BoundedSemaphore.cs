@@ -1,6 +1,9 @@
+using System.Diagnostics;
+
 namespace Systematic.Catalog.Primitives;
 
 /// <summary>A semaphore that refuses to be released above its initial value (Python's <c>BoundedSemaphore</c>).</summary>
+[StackTraceHidden]
 public sealed class BoundedSemaphore : Semaphore
 {
     /// <summary>Creates a bounded semaphore with <paramref name="value"/> permits, which is also its maximum.</summary>

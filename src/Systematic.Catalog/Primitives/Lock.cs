@@ -1,6 +1,9 @@
+using System.Diagnostics;
+
 namespace Systematic.Catalog.Primitives;
 
 /// <summary>An asyncio-style, non-reentrant mutual-exclusion lock: taking it twice in one flow waits for ever.</summary>
+[StackTraceHidden]
 public sealed class Lock : Semaphore
 {
     /// <summary>Creates an unlocked lock.</summary>

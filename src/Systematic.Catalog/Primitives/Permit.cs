@@ -1,6 +1,9 @@
+using System.Diagnostics;
+
 namespace Systematic.Catalog.Primitives;
 
 /// <summary>A held permit: disposing it releases the semaphore once (the <c>async with</c> exit).</summary>
+[StackTraceHidden]
 public sealed class Permit : IAsyncDisposable, IDisposable
 {
     private Semaphore? owner;

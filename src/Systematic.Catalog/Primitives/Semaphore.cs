@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Coyote.Random;
 
 namespace Systematic.Catalog.Primitives;
@@ -12,6 +13,7 @@ namespace Systematic.Catalog.Primitives;
 /// (a recorded random choice, so a trace replays it), and a cancellation requested by another task is observed
 /// at the next step. Coyote 1.7.11 itself treats a finite timeout as infinite and ignores the token.
 /// </remarks>
+[StackTraceHidden]
 public class Semaphore
 {
     private readonly SemaphoreSlim gate;

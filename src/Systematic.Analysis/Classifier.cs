@@ -1,0 +1,333 @@
+using Systematic.Recording;
+
+namespace Systematic.Analysis;
+
+/// <summary>
+/// Computes a failure's kind from what happened in the recorded iteration, never from test names: the root cause
+/// first (a leak that starves later waiters is a <see cref="FailureKind.Leak"/>), its consequences after.
+/// </summary>
+public static class Classifier
+{
+    /// <summary>Explains the failure <paramref name="message"/> that ended the iteration recorded in <paramref name="log"/>.</summary>
+    public static Diagnosis Classify(IterationLog? log, string message)
+    {
+        message = message.Trim();
+        if (log is null || log.Tasks.Count == 0)
+        {
+            return FromMessageOnly(message);
+        }
+
+        var view = new LogView(log);
+        var analysis = new Analysis(view, message);
+        return analysis.Run();
+    }
+
+    /// <summary>Gets the kind a message alone suggests, when nothing was recorded.</summary>
+    public static Diagnosis FromMessageOnly(string message)
+    {
+        var kind = MessageKind(message);
+        var sentence = kind switch
+        {
+            FailureKind.Deadlock => "Tasks are blocked for ever, but nothing was recorded to say on what (the assembly ran without Systematic's probes).",
+            FailureKind.Hang => $"The test made no progress within its bound: {FirstLine(message)}",
+            FailureKind.UnhandledException => $"An exception escaped the test: {FirstLine(message)}",
+            FailureKind.OverRelease => $"A semaphore was released above its limit: {FirstLine(message)}",
+            FailureKind.Leak => FirstLine(message.Replace(Recorder.FailurePrefix + "Leak: ", "", StringComparison.Ordinal)),
+            _ => $"An invariant failed: {FirstLine(message)}",
+        };
+        return new Diagnosis(kind, sentence, [], [], [], [], [], message);
+    }
+
+    internal static FailureKind MessageKind(string message)
+    {
+        if (message.StartsWith(Recorder.FailurePrefix + "Leak", StringComparison.Ordinal))
+        {
+            return FailureKind.Leak;
+        }
+
+        if (message.StartsWith(Recorder.FailurePrefix + "OverRelease", StringComparison.Ordinal) || message.Contains("SemaphoreFullException", StringComparison.Ordinal))
+        {
+            return FailureKind.OverRelease;
+        }
+
+        if (message.Contains("Deadlock detected", StringComparison.Ordinal) || message.Contains("Potential deadlock", StringComparison.Ordinal))
+        {
+            return FailureKind.Deadlock;
+        }
+
+        if (message.Contains("hang detected", StringComparison.OrdinalIgnoreCase) || message.Contains("liveness", StringComparison.OrdinalIgnoreCase) ||
+            message.Contains("maximum number of", StringComparison.OrdinalIgnoreCase) || message.Contains("Reached the maximum", StringComparison.OrdinalIgnoreCase))
+        {
+            return FailureKind.Hang;
+        }
+
+        if (message.Contains("Unhandled exception", StringComparison.OrdinalIgnoreCase) || message.StartsWith("Exception", StringComparison.Ordinal))
+        {
+            return FailureKind.UnhandledException;
+        }
+
+        return FailureKind.InvariantViolation;
+    }
+
+    internal static string FirstLine(string text)
+    {
+        var line = text.Split('\n', 2)[0].Trim();
+        return line.Length > 300 ? line[..300] + "…" : line;
+    }
+
+    private sealed class Analysis(LogView view, string message)
+    {
+        private readonly IterationLog log = view.Log;
+        private readonly WaitForState state = view.State;
+
+        public Diagnosis Run()
+        {
+            var messageKind = MessageKind(message);
+            var holdings = this.Holdings();
+            var waitings = this.Waitings();
+
+            if (this.log.Events.FirstOrDefault(e => e.Kind == EventKind.OverRelease) is { } over)
+            {
+                var resource = this.log.Resource(over.Resource);
+                var sentence = $"Task `{view.TaskName(over.Task)}` releases `{resource.Name}` at {LogView.Short(over.Site)} without a matching acquire: " +
+                    $"`{resource.Name}` already had {over.Count} of {resource.Limit} permit(s) free, so the limit is exceeded (over-release).";
+                return this.Result(FailureKind.OverRelease, sentence, [resource.Name], [], holdings, waitings, Consequence(messageKind));
+            }
+
+            if (messageKind == FailureKind.OverRelease)
+            {
+                return FromMessageOnly(message) with { Holdings = holdings, Waitings = waitings };
+            }
+
+            var leaks = this.LeakedPermits();
+            var blocked = this.state.Tasks.Values.Where(t => !t.Ended && t.Blocked is not null).ToList();
+            var starved = blocked
+                .Select(t => (Task: t, Wait: t.Blocked as WaitingForResource))
+                .Where(x => x.Wait is not null && leaks.Any(l => l.Resource == x.Wait.Resource))
+                .ToList();
+
+            if (starved.Count > 0 && (messageKind is FailureKind.Deadlock or FailureKind.Leak or FailureKind.Hang || messageKind == FailureKind.InvariantViolation))
+            {
+                var leak = leaks.First(l => l.Resource == starved[0].Wait!.Resource);
+                var waiters = string.Join(", ", starved.Select(s => $"`{view.TaskName(s.Task.Id)}`").Distinct());
+                var sentence = $"Task `{view.TaskName(leak.Task)}` took `{view.ResourceName(leak.Resource)}` at {LogView.Short(leak.Site)} and finished without releasing it; " +
+                    $"{waiters} wait{(starved.Count == 1 ? "s" : "")} at {LogView.Short(starved[0].Wait!.Site)} for it for ever: a leaked permit.";
+                var consequences = new List<string> { $"Deadlock: {starved.Count} task(s) starve waiting for `{view.ResourceName(leak.Resource)}`." };
+                consequences.AddRange(Consequence(messageKind).Where(c => messageKind != FailureKind.Deadlock));
+                return this.Result(FailureKind.Leak, sentence, [view.ResourceName(leak.Resource)], [], holdings, waitings, consequences);
+            }
+
+            if (messageKind is FailureKind.Deadlock or FailureKind.Hang && blocked.Count > 0 && this.FindCycle(blocked) is { Count: > 0 } cycle)
+            {
+                return this.FromCycle(cycle, holdings, waitings);
+            }
+
+            if (leaks.Count > 0 && messageKind is FailureKind.Leak or FailureKind.InvariantViolation or FailureKind.Deadlock)
+            {
+                var leak = leaks[0];
+                var resource = this.log.Resource(leak.Resource);
+                var resourceState = this.state.Resources[leak.Resource];
+                var sentence = $"Task `{view.TaskName(leak.Task)}` took `{resource.Name}` at {LogView.Short(leak.Site)} and finished without releasing it: " +
+                    $"a leaked permit (`{resource.Name}` has {resourceState.Count} of {resource.Initial} permit(s) free at the end).";
+                return this.Result(FailureKind.Leak, sentence, leaks.Select(l => view.ResourceName(l.Resource)).Distinct().ToList(), [], holdings, waitings, messageKind == FailureKind.Leak ? [] : Consequence(messageKind));
+            }
+
+            if (messageKind == FailureKind.Leak && this.MissingPermits() is { } missing)
+            {
+                var sentence = $"`{missing.Info.Name}` has {missing.Count} of {missing.Info.Initial} permit(s) free when the test ends: a leaked permit.";
+                return this.Result(FailureKind.Leak, sentence, [missing.Info.Name], [], holdings, waitings, []);
+            }
+
+            if (messageKind is FailureKind.Deadlock && blocked.Count > 0)
+            {
+                var first = blocked[0];
+                var what = this.Describe(first.Blocked!);
+                var sentence = $"{blocked.Count} task(s) are blocked for ever with no cycle among semaphores or locks: `{view.TaskName(first.Id)}` {what}.";
+                return this.Result(FailureKind.Deadlock, sentence, [], [], holdings, waitings, []);
+            }
+
+            return FromMessageOnly(message) with { Holdings = holdings, Waitings = waitings };
+        }
+
+        private Diagnosis Result(FailureKind kind, string sentence, IReadOnlyList<string> resources, IReadOnlyList<WaitLink> cycle, IReadOnlyList<Holding> holdings, IReadOnlyList<Waiting> waitings, IReadOnlyList<string> consequences) =>
+            new(kind, sentence, consequences, resources, cycle, holdings, waitings, message);
+
+        private List<string> Consequence(FailureKind messageKind) => messageKind switch
+        {
+            FailureKind.InvariantViolation => [$"Invariant failed: {FirstLine(message)}"],
+            FailureKind.UnhandledException => [$"Exception: {FirstLine(message)}"],
+            FailureKind.Deadlock => ["Deadlock: the remaining tasks are blocked for ever."],
+            _ => [],
+        };
+
+        private List<(int Resource, int Task, string? Site)> LeakedPermits()
+        {
+            var leaks = new List<(int, int, string?)>();
+            foreach (var resource in this.state.Resources.Values.Where(r => !r.IsSignaling))
+            {
+                foreach (var holder in resource.HeldBy.Where(view.Ended))
+                {
+                    leaks.Add((resource.Info.Id, view.Logical(holder), resource.AcquireSites.GetValueOrDefault(holder)));
+                }
+            }
+
+            return leaks;
+        }
+
+        private ResourceState? MissingPermits() =>
+            this.state.Resources.Values.FirstOrDefault(r => r.Info.Kind == ResourceKind.Semaphore && r.Count < r.Info.Initial);
+
+        private List<Holding> Holdings() =>
+            this.state.Resources.Values
+                .SelectMany(r => r.Holders.Where(h => h.Value > 0).Select(h => new Holding(r.Info.Name, view.TaskName(h.Key), h.Value, r.AcquireSites.GetValueOrDefault(h.Key), view.Ended(h.Key))))
+                .ToList();
+
+        private List<Waiting> Waitings() =>
+            this.state.Tasks.Values
+                .Where(t => !t.Ended && t.Blocked is not null)
+                .Select(t => new Waiting(view.TaskName(t.Id), this.Describe(t.Blocked!), t.Blocked!.Site))
+                .ToList();
+
+        private string Describe(Blocking blocking) => blocking switch
+        {
+            WaitingForResource w => $"waits at {LogView.Short(w.Site)} for `{view.ResourceName(w.Resource)}`",
+            AwaitingTasks a => $"awaits {string.Join(", ", a.Targets.Select(t => $"`{view.TaskName(t)}`"))} at {LogView.Short(a.Site)}",
+            _ => "is blocked",
+        };
+
+        /// <summary>An edge of the wait-for graph between logical tasks.</summary>
+        private sealed record Edge(int From, int To, int Resource, string? Site, int Waiter);
+
+        private List<Edge> Edges(IEnumerable<TaskState> blocked)
+        {
+            var edges = new List<Edge>();
+            var live = this.state.Tasks.Values.Where(t => !t.Ended).Select(t => t.Id).ToList();
+            foreach (var task in blocked)
+            {
+                var from = view.Logical(task.Id);
+                switch (task.Blocked)
+                {
+                    case WaitingForResource w:
+                        var resource = this.state.Resources[w.Resource];
+                        var blockers = resource.HeldBy.Where(h => !view.Ended(h)).ToList();
+                        if (resource.IsSignaling)
+                        {
+                            blockers.AddRange(resource.ForeignReleasers.Where(h => !view.Ended(h)));
+                        }
+
+                        if (resource.Info.Kind == ResourceKind.Semaphore && resource.Info.Limit > 1 && blockers.All(b => view.Logical(b) == from))
+                        {
+                            // A counting semaphore only the waiter holds: whoever else is alive is expected to release it.
+                            blockers.AddRange(live.Where(t => view.Logical(t) != from && this.state.Tasks[t].Blocked is not null));
+                        }
+
+                        foreach (var blocker in blockers.Distinct())
+                        {
+                            edges.Add(new Edge(from, view.Logical(blocker), w.Resource, w.Site, task.Id));
+                        }
+
+                        break;
+                    case AwaitingTasks a:
+                        foreach (var target in a.Targets.Where(t => t > 0 && !view.Ended(t)))
+                        {
+                            if (view.Logical(target) != from)
+                            {
+                                edges.Add(new Edge(from, view.Logical(target), 0, a.Site, task.Id));
+                            }
+                        }
+
+                        break;
+                }
+            }
+
+            return edges;
+        }
+
+        private List<Edge> FindCycle(IEnumerable<TaskState> blocked)
+        {
+            var edges = this.Edges(blocked);
+            var byFrom = edges.GroupBy(e => e.From).ToDictionary(g => g.Key, g => g.OrderBy(e => e.Resource == 0 ? 1 : 0).ToList());
+            List<Edge>? best = null;
+            foreach (var start in byFrom.Keys.OrderBy(k => k))
+            {
+                var path = new List<Edge>();
+                var onPath = new HashSet<int>();
+                if (Search(start) && (best is null || Score(path) > Score(best)))
+                {
+                    best = path;
+                }
+
+                bool Search(int node)
+                {
+                    onPath.Add(node);
+                    foreach (var edge in byFrom.GetValueOrDefault(node) ?? [])
+                    {
+                        path.Add(edge);
+                        if (edge.To == start || (!onPath.Contains(edge.To) && Search(edge.To)))
+                        {
+                            return true;
+                        }
+
+                        path.RemoveAt(path.Count - 1);
+                    }
+
+                    onPath.Remove(node);
+                    return false;
+                }
+            }
+
+            return best ?? [];
+
+            static int Score(List<Edge> cycle) => cycle.Count(e => e.Resource != 0) * 100 - cycle.Count;
+        }
+
+        private Diagnosis FromCycle(List<Edge> cycle, List<Holding> holdings, List<Waiting> waitings)
+        {
+            var resources = cycle.Where(e => e.Resource != 0).Select(e => e.Resource).Distinct().ToList();
+            var links = cycle.Select(e => new WaitLink(view.TaskName(e.From), e.Resource != 0 ? view.ResourceName(e.Resource) : null, e.Site, view.TaskName(e.To))).ToList();
+            var names = resources.Select(view.ResourceName).ToList();
+            if (cycle.Count == 1 && cycle[0].From == cycle[0].To && cycle[0].Resource != 0)
+            {
+                var edge = cycle[0];
+                var taken = this.state.Resources[edge.Resource].AcquireSites
+                    .Where(s => view.Logical(s.Key) == edge.From && this.state.Resources[edge.Resource].Holders.GetValueOrDefault(s.Key) > 0)
+                    .Select(s => s.Value).FirstOrDefault();
+                var sentence = $"Task `{view.TaskName(edge.From)}` waits at {LogView.Short(edge.Site)} for `{view.ResourceName(edge.Resource)}`, which it already holds " +
+                    $"(taken at {LogView.Short(taken)}): a self-deadlock.";
+                return this.Result(FailureKind.SelfDeadlock, sentence, names, links, holdings, waitings, []);
+            }
+
+            if (resources.Count >= 2)
+            {
+                var parts = new List<string>();
+                for (var i = 0; i < cycle.Count; i++)
+                {
+                    var e = cycle[i];
+                    var what = e.Resource != 0 ? $"waits at {LogView.Short(e.Site)} for `{view.ResourceName(e.Resource)}`, held by `{view.TaskName(e.To)}`" : $"awaits `{view.TaskName(e.To)}` at {LogView.Short(e.Site)}";
+                    parts.Add(i == 0 ? $"Task `{view.TaskName(e.From)}` {what}" : $"which {what}");
+                }
+
+                return this.Result(FailureKind.LockOrderDeadlock, string.Join(", ", parts) + ": a lock-order cycle.", names, links, holdings, waitings, []);
+            }
+
+            if (resources.Count == 1)
+            {
+                var resource = this.log.Resource(resources[0]);
+                var waitEdge = cycle.First(e => e.Resource != 0);
+                var holders = this.state.Resources[resource.Id].HeldBy.Select(view.TaskName).Distinct().ToList();
+                if (resource.Limit <= 1)
+                {
+                    var sentence = $"Task `{view.TaskName(waitEdge.To)}` holds `{resource.Name}` and awaits work in which `{view.TaskName(waitEdge.From)}` waits at {LogView.Short(waitEdge.Site)} " +
+                        $"for that same `{resource.Name}`: a self-deadlock through a nested call.";
+                    return this.Result(FailureKind.SelfDeadlock, sentence, names, links, holdings, waitings, []);
+                }
+
+                var all = $"All {resource.Limit} permits of `{resource.Name}` are held by {string.Join(", ", holders.Select(h => $"`{h}`"))}, which await tasks that wait at {LogView.Short(waitEdge.Site)} for a permit of `{resource.Name}`: hold-and-wait exhaustion.";
+                return this.Result(FailureKind.HoldAndWait, all, names, links, holdings, waitings, []);
+            }
+
+            var chain = string.Join(", which ", cycle.Select(e => $"`{view.TaskName(e.From)}` awaits `{view.TaskName(e.To)}` at {LogView.Short(e.Site)}"));
+            return this.Result(FailureKind.Deadlock, $"Tasks await each other in a cycle: {chain}.", names, links, holdings, waitings, []);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Systematic.Recording;
+
+namespace Systematic.Analysis;
+
+/// <summary>A task as reports name it: its entry method, with an index when several share it.</summary>
+public sealed record TaskName(int Id, string Name, string Entry);
+
+/// <summary>One link of a wait-for cycle or chain: <paramref name="Waiter"/> waits at <paramref name="Site"/> for <paramref name="Resource"/> (or for the task <paramref name="Holder"/>), held by <paramref name="Holder"/>.</summary>
+public sealed record WaitLink(string Waiter, string? Resource, string? Site, string Holder);
+
+/// <summary>Who holds a resource at the failure.</summary>
+public sealed record Holding(string Resource, string Task, int Permits, string? Site, bool TaskEnded);
+
+/// <summary>Who is blocked at the failure, and on what.</summary>
+public sealed record Waiting(string Task, string WaitsFor, string? Site);
+
+/// <summary>The explanation of one failure.</summary>
+/// <param name="Kind">The root cause.</param>
+/// <param name="Sentence">One plain sentence saying what happened.</param>
+/// <param name="Consequences">What followed from the root cause (e.g. a deadlock of the waiters a leak starved).</param>
+/// <param name="Resources">Names of the resources involved, root cause first.</param>
+/// <param name="Cycle">The wait-for cycle, when there is one.</param>
+/// <param name="Holdings">Who holds what at the failure.</param>
+/// <param name="Waitings">Who waits for what at the failure.</param>
+/// <param name="Message">The failure message as Coyote or the check reported it.</param>
+public sealed record Diagnosis(
+    FailureKind Kind,
+    string Sentence,
+    IReadOnlyList<string> Consequences,
+    IReadOnlyList<string> Resources,
+    IReadOnlyList<WaitLink> Cycle,
+    IReadOnlyList<Holding> Holdings,
+    IReadOnlyList<Waiting> Waitings,
+    string Message);

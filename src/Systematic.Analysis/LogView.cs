@@ -1,0 +1,85 @@
+using Systematic.Recording;
+
+namespace Systematic.Analysis;
+
+/// <summary>A recorded iteration seen as a developer thinks of it: logical tasks with readable names, resources by name, sites as File.cs:41.</summary>
+public sealed class LogView
+{
+    private readonly Dictionary<int, string> names = [];
+
+    /// <summary>Creates a view of <paramref name="log"/> at its end (or up to event <paramref name="upTo"/>).</summary>
+    public LogView(IterationLog log, int? upTo = null)
+    {
+        this.Log = log;
+        this.State = WaitForState.Replay(log, upTo);
+        var logical = log.Tasks.Where(t => this.Logical(t.Id) == t.Id).ToList();
+        foreach (var group in logical.GroupBy(t => ShortEntry(t)))
+        {
+            var members = group.OrderBy(t => t.Id).ToList();
+            for (var i = 0; i < members.Count; i++)
+            {
+                this.names[members[i].Id] = Clean(members.Count > 1 ? $"{group.Key}#{i + 1}" : group.Key);
+            }
+        }
+    }
+
+    /// <summary>Gets the log.</summary>
+    public IterationLog Log { get; }
+
+    /// <summary>Gets the who-holds/who-waits state.</summary>
+    public WaitForState State { get; }
+
+    /// <summary>Gets the logical task a task belongs to: an async call awaited at once is part of its caller.</summary>
+    public int Logical(int task)
+    {
+        var guard = 0;
+        while (task > 0 && task <= this.Log.Tasks.Count && this.Log.Task(task) is { Inline: true, Parent: > 0 } info && guard++ < 10_000)
+        {
+            task = info.Parent;
+        }
+
+        return task;
+    }
+
+    /// <summary>Gets a task's readable name (the name of its logical task).</summary>
+    public string TaskName(int task) => task switch
+    {
+        < 0 => "a task no probe saw start",
+        0 => "code outside any task",
+        _ => this.names.TryGetValue(this.Logical(task), out var name) ? name : $"task {task}",
+    };
+
+    /// <summary>Gets a resource's name.</summary>
+    public string ResourceName(int resource) => Clean(this.Log.Resource(resource).Name);
+
+    /// <summary>Makes a name safe to put between backticks in a sentence: no backticks, no control characters, bounded length.</summary>
+    public static string Clean(string name)
+    {
+        var chars = name.Select(c => c == '`' ? '\'' : char.IsControl(c) ? ' ' : c).ToArray();
+        var text = new string(chars);
+        return text.Length > 120 ? text[..120] + "…" : text;
+    }
+
+    /// <summary>Gets <c>File.cs:41</c> for a site, or "?".</summary>
+    public static string Short(string? site) => SourceSite.Parse(site)?.Short ?? "?";
+
+    /// <summary>Gets whether a task's logical task has ended (an awaited helper that returned is not the end of its caller).</summary>
+    public bool Ended(int task)
+    {
+        var logical = this.Logical(task);
+        return logical > 0 && this.State.Tasks.TryGetValue(logical, out var state) && state.Ended;
+    }
+
+    private static string ShortEntry(TaskInfo task)
+    {
+        var entry = task.Entry;
+        if (task.Id == 1)
+        {
+            var dot = entry.LastIndexOf('.');
+            return dot >= 0 ? entry[(dot + 1)..] : entry;
+        }
+
+        var first = entry.IndexOf('.', StringComparison.Ordinal);
+        return first >= 0 ? entry[(first + 1)..] : entry;
+    }
+}

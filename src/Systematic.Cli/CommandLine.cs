@@ -1,0 +1,201 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Systematic.Harness;
+
+namespace Systematic.Cli;
+
+/// <summary>The <c>systematic</c> command line: <c>test</c>, <c>list</c> and <c>replay</c>.</summary>
+internal static class CommandLine
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        Environment.SetEnvironmentVariable("COYOTE_CLI_TELEMETRY_OPTOUT", "1");
+        var root = Build(output, error);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors)
+            {
+                error.WriteLine($"systematic: {e.Message}");
+            }
+
+            return (int)ExitCode.InputError;
+        }
+
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    internal static RootCommand Build(TextWriter output, TextWriter error)
+    {
+        var assemblies = new Argument<string[]>("assembly") { Arity = ArgumentArity.ZeroOrMore, Description = "Test assemblies with Coyote [Test] methods (default: the built-in catalog)." };
+        var iterations = new Option<uint>("--iterations", "-i") { Description = "Iterations per test.", DefaultValueFactory = _ => 1000 };
+        var strategy = new Option<string?>("--strategy", "-s") { Description = $"Exploration strategy: {string.Join(", ", RunOptions.Strategies)} (default: Coyote's fair portfolio)." };
+        strategy.AcceptOnlyFromAmong([.. RunOptions.Strategies]);
+        var bound = new Option<uint?>("--strategy-bound", "-sv") { Description = "The strategy's bound (probabilistic level, priority changes or delays)." };
+        var seed = new Option<uint?>("--seed") { Description = "Random seed (default: a fresh one, printed and recorded)." };
+        var maxSteps = new Option<uint?>("--max-steps", "-ms") { Description = "Maximum scheduling steps per iteration." };
+        var timeout = new Option<double?>("--timeout", "-t") { Description = "Wall-clock budget per test, in seconds." };
+        var outdir = new Option<string>("--outdir", "-o") { Description = "Report folder.", DefaultValueFactory = _ => "coyote-reports" };
+        var filter = new Option<string?>("--filter") { Description = "Run tests whose full name contains this text ('|' separates alternatives)." };
+
+        var test = new Command("test", "Explore every Coyote test of the assemblies (default: the catalog), classify each failure and write its trace and report.")
+        {
+            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter,
+        };
+        test.SetAction(parse => Guard(error, () =>
+        {
+            var options = new RunOptions
+            {
+                Iterations = parse.GetValue(iterations),
+                Strategy = parse.GetValue(strategy),
+                StrategyBound = parse.GetValue(bound),
+                Seed = parse.GetValue(seed),
+                MaxSteps = parse.GetValue(maxSteps),
+                Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                OutDir = parse.GetValue(outdir)!,
+                Filter = parse.GetValue(filter),
+            };
+            return TestCommand.Run(parse.GetValue(assemblies) ?? [], options, output);
+        }));
+
+        var listAssembly = new Argument<string[]>("assembly") { Arity = ArgumentArity.ZeroOrMore, Description = "Test assemblies (default: the built-in catalog)." };
+        var list = new Command("list", "List the tests with their descriptions and expected outcomes.") { listAssembly, outdir };
+        list.SetAction(parse => Guard(error, () => ListCommand.Run(parse.GetValue(listAssembly) ?? [], parse.GetValue(outdir)!, output)));
+
+        var path = new Argument<string>("path") { Description = "A failure folder (coyote-reports/<run>/<test>) or its failure.trace." };
+        var breakOption = new Option<bool>("--break", "-b") { Description = "Stop in an attached debugger at the failure." };
+        var replay = new Command("replay", "Re-execute a recorded schedule and check the same failure (kind and resources) happens again.") { path, breakOption };
+        replay.SetAction(parse => Guard(error, () => ReplayCommand.Run(parse.GetValue(path)!, parse.GetValue(breakOption), output)));
+
+        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay };
+    }
+
+    private static int Guard(TextWriter error, Func<ExitCode> action)
+    {
+        try
+        {
+            return (int)action();
+        }
+        catch (HarnessException e)
+        {
+            error.WriteLine($"systematic: {e.Message}");
+            return (int)ExitCode.InputError;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            error.WriteLine($"systematic: internal error: {e.GetType().Name}: {e.Message}");
+            error.WriteLine(e.StackTrace);
+            return (int)ExitCode.InternalError;
+        }
+    }
+}
+
+/// <summary><c>systematic test</c>.</summary>
+internal static class TestCommand
+{
+    public static ExitCode Run(IReadOnlyList<string> assemblies, RunOptions options, TextWriter output)
+    {
+        var session = new RunSession(options);
+        var tests = session.Select(assemblies, out var prepared);
+        foreach (var assembly in prepared)
+        {
+            output.WriteLine($"{Path.GetFileName(assembly.SourcePath)}: {assembly.Tests.Count} test(s)");
+            foreach (var note in assembly.Notes)
+            {
+                output.WriteLine($"  {note}");
+            }
+        }
+
+        output.WriteLine($"Running {tests.Count} test(s): {options.Iterations} iterations each, strategy {options.Strategy ?? "portfolio"}{(options.Seed is { } s ? $", seed {s}" : "")}.");
+        using var cancellation = new CancellationTokenSource();
+        var interrupts = 0;
+        void Interrupt()
+        {
+            if (Interlocked.Increment(ref interrupts) > 1)
+            {
+                output.WriteLine("Interrupted again: exiting now.");
+                Environment.Exit((int)ExitCode.Interrupted);
+            }
+
+            output.WriteLine("Interrupted: finishing the current test's reports (Ctrl-C again to exit at once)...");
+            cancellation.Cancel();
+        }
+
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            Interrupt();
+        };
+        Console.CancelKeyPress += onCancel;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            Interrupt();
+        });
+
+        var progress = new ProgressPrinter(output, tests.Count, options.Timeout);
+        RunResult result;
+        try
+        {
+            result = session.Run(tests, prepared, progress.Report, progress.Done, cancellation.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        progress.Clear();
+        SummaryTable.Write(output, result);
+        return result.ExitCode;
+    }
+}
+
+/// <summary><c>systematic list</c>.</summary>
+internal static class ListCommand
+{
+    public static ExitCode Run(IReadOnlyList<string> assemblies, string outdir, TextWriter output)
+    {
+        var session = new RunSession(new RunOptions { OutDir = outdir });
+        var tests = session.Select(assemblies, out _);
+        var width = Math.Min(60, tests.Max(t => t.Name.Length));
+        foreach (var group in tests.GroupBy(t => t.Assembly.SourcePath))
+        {
+            output.WriteLine(Path.GetFileName(group.Key));
+            foreach (var test in group)
+            {
+                var expected = test.Expected is { } kind ? $"fails: {kind}" : "passes";
+                output.WriteLine($"  {test.Name.PadRight(width)}  {expected,-24}  {test.Description}");
+            }
+        }
+
+        output.WriteLine($"{tests.Count} test(s).");
+        return ExitCode.Success;
+    }
+}
+
+/// <summary><c>systematic replay</c>.</summary>
+internal static class ReplayCommand
+{
+    public static ExitCode Run(string path, bool breakOnFailure, TextWriter output)
+    {
+        if (breakOnFailure && !System.Diagnostics.Debugger.IsAttached)
+        {
+            output.WriteLine($"Waiting up to 60 s for a debugger to attach to process {Environment.ProcessId} (--break)...");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!System.Diagnostics.Debugger.IsAttached && DateTime.UtcNow < deadline && !Console.IsInputRedirected)
+            {
+                Thread.Sleep(100);
+            }
+        }
+
+        var result = Replayer.Replay(path, breakOnFailure);
+        output.WriteLine(result.Explanation);
+        if (!result.Original.Reproducible)
+        {
+            output.WriteLine("Note: this failure's run hit uncontrolled calls, so its trace is not guaranteed to reproduce.");
+        }
+
+        return result.Reproduced ? ExitCode.Success : ExitCode.ExpectationNotMet;
+    }
+}

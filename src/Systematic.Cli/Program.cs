@@ -1,0 +1,3 @@
+using Systematic.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);

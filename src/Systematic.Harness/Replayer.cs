@@ -1,0 +1,128 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Coyote;
+using Systematic.Analysis;
+using Systematic.Recording;
+
+namespace Systematic.Harness;
+
+/// <summary>What a replay showed.</summary>
+/// <param name="Reproduced">True when the same failure (same kind, same resources) happened again.</param>
+/// <param name="Original">The failure as recorded.</param>
+/// <param name="Replayed">The diagnosis of the replay, or null when no bug happened.</param>
+/// <param name="Explanation">One line for the user.</param>
+public sealed record ReplayResult(bool Reproduced, FailureDocument Original, Diagnosis? Replayed, string Explanation);
+
+/// <summary>Re-executes a recorded schedule and checks it fails the same way.</summary>
+public static class Replayer
+{
+    /// <summary>The Coyote version whose traces this build replays.</summary>
+    public static readonly string CoyoteVersion = typeof(Configuration).Assembly.GetName().Version?.ToString(3) ?? "?";
+
+    /// <summary>Replays a failure folder, or a <c>.trace</c> file inside one.</summary>
+    public static ReplayResult Replay(string path, bool breakOnFailure = false)
+    {
+        var (folder, tracePath) = Locate(path);
+        var original = FailureReport.Read(folder);
+        var trace = ReadTrace(tracePath, original.Test);
+        if (!File.Exists(original.Assembly))
+        {
+            throw new HarnessException($"The assembly that ran is gone: {original.Assembly} (re-run `systematic test` to recreate it).");
+        }
+
+        var assembly = PreparedAssembly.Prepare(original.Assembly, Path.Combine(Path.GetDirectoryName(folder) ?? ".", ".assemblies"));
+        var test = assembly.Tests.FirstOrDefault(t => t.Name == original.Test)
+            ?? throw new HarnessException($"Test {original.Test} is not in {original.Assembly}.");
+
+        var configuration = Configuration.Create().WithTelemetryEnabled(false).WithReproducibleTrace(trace);
+        using var engine = TestRunner.CreateEngine(configuration, test.Method);
+        engine.SetLogger(new SilentLogger());
+        Recorder.BreakOnFailure = breakOnFailure;
+        try
+        {
+            engine.Run();
+        }
+        finally
+        {
+            Recorder.BreakOnFailure = false;
+        }
+
+        if (engine.TestReport.NumOfFoundBugs == 0)
+        {
+            return new ReplayResult(false, original, null, $"Not reproduced: the schedule ran to the end without a failure (recorded: {original.Kind}).");
+        }
+
+        var message = engine.TestReport.BugReports.First();
+        var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
+        if (log is { Frozen: false })
+        {
+            Recorder.Freeze(message);
+        }
+
+        var replayed = Classifier.Classify(log, message);
+        var sameKind = replayed.Kind == original.Kind;
+        var sameResources = replayed.Resources.OrderBy(r => r, StringComparer.Ordinal).SequenceEqual(original.Resources.OrderBy(r => r, StringComparer.Ordinal));
+        return sameKind && sameResources
+            ? new ReplayResult(true, original, replayed, $"Reproduced: {replayed.Kind}{(replayed.Resources.Count > 0 ? " on " + string.Join(", ", replayed.Resources) : "")}. {replayed.Sentence}")
+            : new ReplayResult(false, original, replayed, $"A different failure: recorded {original.Kind} on [{string.Join(", ", original.Resources)}], replayed {replayed.Kind} on [{string.Join(", ", replayed.Resources)}].");
+    }
+
+    private static (string Folder, string Trace) Locate(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return (Path.GetFullPath(path), Path.Combine(Path.GetFullPath(path), FailureReport.TraceFile));
+        }
+
+        if (File.Exists(path))
+        {
+            var full = Path.GetFullPath(path);
+            return (Path.GetDirectoryName(full)!, full);
+        }
+
+        throw new HarnessException($"No failure folder or trace at {path}.");
+    }
+
+    private static string ReadTrace(string path, string expectedTest)
+    {
+        if (!File.Exists(path))
+        {
+            throw new HarnessException($"Trace not found: {path}");
+        }
+
+        var text = File.ReadAllText(path);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new HarnessException($"Trace is empty: {path}");
+        }
+
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(text) as JsonObject ?? throw new HarnessException($"Trace is not a JSON object: {path}");
+        }
+        catch (JsonException e)
+        {
+            throw new HarnessException($"Trace is not valid JSON (truncated or corrupt): {path}: {e.Message}");
+        }
+
+        var version = json["CoyoteVersion"]?.GetValue<string>();
+        if (version is not null && !version.StartsWith(CoyoteVersion, StringComparison.Ordinal))
+        {
+            throw new HarnessException($"Trace was recorded by Coyote {version}; this build replays Coyote {CoyoteVersion} traces: {path}");
+        }
+
+        if (json["Steps"] is not JsonArray steps || steps.Count == 0)
+        {
+            throw new HarnessException($"Trace has no schedule steps (truncated or corrupt): {path}");
+        }
+
+        var test = json["TestName"]?.GetValue<string>();
+        if (!string.IsNullOrEmpty(test) && test != expectedTest)
+        {
+            throw new HarnessException($"Trace is of test {test}, but its folder's failure is of {expectedTest}: {path}");
+        }
+
+        return text;
+    }
+}

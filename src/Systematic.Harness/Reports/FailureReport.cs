@@ -1,0 +1,298 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Systematic.Analysis;
+using Systematic.Recording;
+
+namespace Systematic.Harness;
+
+/// <summary>Writes a failure's folder: the reproducible trace, Coyote's log, <c>failure.json</c> and <c>report.md</c>.</summary>
+public static class FailureReport
+{
+    /// <summary>The trace's file name in a failure folder.</summary>
+    public const string TraceFile = "failure.trace";
+
+    /// <summary>The JSON facts' file name in a failure folder.</summary>
+    public const string JsonFile = "failure.json";
+
+    /// <summary>The readable report's file name in a failure folder.</summary>
+    public const string MarkdownFile = "report.md";
+
+    /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
+    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable)
+    {
+        var folder = UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
+        var tracePath = Path.Combine(folder, TraceFile);
+
+        // The trace first: it is what reproduces the bug.
+        AtomicFile.Write(tracePath, WithTestName(trace, test.Name));
+        if (!string.IsNullOrWhiteSpace(readable))
+        {
+            AtomicFile.Write(Path.Combine(folder, "coyote.log"), readable);
+        }
+
+        var diagnosis = outcome.Diagnosis!;
+        var document = new FailureDocument
+        {
+            Test = test.Name,
+            Assembly = test.Assembly.Path,
+            SourceAssembly = test.Assembly.SourcePath,
+            Kind = diagnosis.Kind,
+            Expected = test.Expected,
+            Sentence = diagnosis.Sentence,
+            Consequences = diagnosis.Consequences,
+            Resources = diagnosis.Resources,
+            Cycle = diagnosis.Cycle,
+            Holdings = diagnosis.Holdings,
+            Waitings = diagnosis.Waitings,
+            Message = diagnosis.Message,
+            Iteration = outcome.FirstBugIteration ?? 0,
+            Seed = outcome.Seed,
+            Strategy = outcome.Strategy,
+            Replay = Commands(folder, test.Assembly.Path, tracePath),
+            Uncontrolled = outcome.Uncontrolled,
+            Reproducible = outcome.Uncontrolled.Count == 0,
+            Log = log is null ? null : LogDocument.From(log),
+        };
+        AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
+        AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, log));
+        return folder;
+    }
+
+    /// <summary>Reads a failure folder's facts.</summary>
+    public static FailureDocument Read(string folder)
+    {
+        var path = Path.Combine(folder, JsonFile);
+        if (!File.Exists(path))
+        {
+            throw new HarnessException($"No {JsonFile} in {folder}: not a Systematic failure folder.");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<FailureDocument>(File.ReadAllText(path), Json.Options)
+                ?? throw new HarnessException($"{path} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new HarnessException($"{path} is not valid failure JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Gets the exact replay commands for a failure.</summary>
+    public static ReplayCommands Commands(string folder, string assembly, string trace)
+    {
+        var cli = CoyoteCli.FindManifestRoot() is { } root && File.Exists(Path.Combine(root, "src", "Systematic.Cli", "Systematic.Cli.csproj"))
+            ? $"dotnet run --project {Quote(Path.Combine(root, "src", "Systematic.Cli"))} --"
+            : "systematic";
+        return new ReplayCommands(
+            $"{cli} replay {Quote(folder)}",
+            $"dotnet tool run coyote replay {Quote(assembly)} {Quote(trace)}");
+    }
+
+    /// <summary>Renders <c>report.md</c>.</summary>
+    public static string RenderMarkdown(FailureDocument f, IterationLog? log)
+    {
+        var md = new StringBuilder();
+        md.Append("# ").Append(f.Kind).Append(": ").AppendLine(Markdown.Text(f.Test));
+        md.AppendLine();
+        md.AppendLine(Markdown.Sentence(f.Sentence));
+        md.AppendLine();
+        foreach (var consequence in f.Consequences)
+        {
+            md.Append("- Then: ").AppendLine(Markdown.Sentence(consequence));
+        }
+
+        if (f.Consequences.Count > 0)
+        {
+            md.AppendLine();
+        }
+
+        if (!f.Reproducible)
+        {
+            md.AppendLine("> **Warning:** the run hit calls Coyote does not control, so this trace is not guaranteed to reproduce:");
+            foreach (var call in f.Uncontrolled)
+            {
+                md.Append("> - ").AppendLine(Markdown.Code(call));
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine("| | |").AppendLine("|---|---|");
+        md.Append("| test | ").Append(Markdown.Code(f.Test)).AppendLine(" |");
+        md.Append("| kind | ").Append(f.Kind).Append(f.Expected is { } e ? $" (declared: {e})" : " (no kind declared)").AppendLine(" |");
+        md.Append("| found at | iteration ").Append(f.Iteration.ToString(CultureInfo.InvariantCulture)).Append(", seed ").Append(f.Seed.ToString(CultureInfo.InvariantCulture)).Append(", strategy ").Append(f.Strategy).AppendLine(" |");
+        md.Append("| assembly run | ").Append(Markdown.Code(f.Assembly)).AppendLine(" |");
+        md.AppendLine();
+
+        md.AppendLine("## Who holds what at the failure").AppendLine();
+        if (f.Holdings.Count == 0)
+        {
+            md.AppendLine("Nobody holds a permit.").AppendLine();
+        }
+        else
+        {
+            md.AppendLine("| resource | held by | permits | taken at | holder finished |").AppendLine("|---|---|---|---|---|");
+            foreach (var h in f.Holdings)
+            {
+                md.Append("| ").Append(Markdown.Code(h.Resource)).Append(" | ").Append(Markdown.Code(h.Task)).Append(" | ").Append(h.Permits.ToString(CultureInfo.InvariantCulture))
+                  .Append(" | ").Append(Markdown.Text(LogView.Short(h.Site))).Append(" | ").Append(h.TaskEnded ? "yes" : "no").AppendLine(" |");
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Who waits for what").AppendLine();
+        if (f.Waitings.Count == 0)
+        {
+            md.AppendLine("Nobody is blocked.").AppendLine();
+        }
+        else
+        {
+            md.AppendLine("| task | waits | at |").AppendLine("|---|---|---|");
+            foreach (var w in f.Waitings)
+            {
+                md.Append("| ").Append(Markdown.Code(w.Task)).Append(" | ").Append(Markdown.Sentence(w.WaitsFor)).Append(" | ").Append(Markdown.Text(LogView.Short(w.Site))).AppendLine(" |");
+            }
+
+            md.AppendLine();
+        }
+
+        if (f.Cycle.Count > 0)
+        {
+            md.AppendLine("## Wait-for cycle").AppendLine();
+            foreach (var link in f.Cycle)
+            {
+                md.Append("- ").Append(Markdown.Code(link.Waiter)).Append(link.Resource is null ? " awaits " : $" waits for {Markdown.Code(link.Resource)}, held by ")
+                  .Append(Markdown.Code(link.Holder)).Append(" (at ").Append(Markdown.Text(LogView.Short(link.Site))).AppendLine(")");
+            }
+
+            md.AppendLine();
+        }
+
+        if (log is not null)
+        {
+            AppendTimeline(md, log);
+            AppendSources(md, log, f);
+        }
+
+        md.AppendLine("## Replay").AppendLine();
+        md.AppendLine("With Systematic (re-runs the schedule and checks the same failure happens again; add `--break` to stop in a debugger):").AppendLine();
+        md.AppendLine(Markdown.Block(f.Replay.Systematic, "bash")).AppendLine();
+        md.AppendLine("With stock Coyote, on the instrumented copy that ran:").AppendLine();
+        md.AppendLine(Markdown.Block(f.Replay.Coyote, "bash")).AppendLine();
+        md.AppendLine("## Message").AppendLine();
+        md.AppendLine(Markdown.Block(f.Message));
+        return md.ToString();
+    }
+
+    private static void AppendTimeline(StringBuilder md, IterationLog log)
+    {
+        var view = new LogView(log);
+        var events = log.Events.Where(e => e.Kind != EventKind.Create).ToList();
+        const int Max = 200;
+        md.AppendLine("## Timeline").AppendLine();
+        if (events.Count > Max)
+        {
+            md.Append("The last ").Append(Max).Append(" of ").Append(events.Count).AppendLine(" events.").AppendLine();
+            events = events.Skip(events.Count - Max).ToList();
+        }
+
+        md.AppendLine("| step | task | event | resource | free after | at |").AppendLine("|---|---|---|---|---|---|");
+        foreach (var e in events)
+        {
+            var what = e.Kind switch
+            {
+                EventKind.Await => "awaits " + string.Join(", ", (e.Targets ?? []).Select(t => view.TaskName(t))),
+                EventKind.Release when e.Amount != 1 => $"release ×{e.Amount}",
+                _ => e.Kind.ToString().ToLowerInvariant(),
+            };
+            md.Append("| ").Append(e.Seq.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(Markdown.Code(view.TaskName(e.Task))).Append(" | ").Append(Markdown.Text(what))
+              .Append(" | ").Append(e.Resource > 0 ? Markdown.Code(view.ResourceName(e.Resource)) : "").Append(" | ")
+              .Append(e.Resource > 0 && e.Count >= 0 ? e.Count.ToString(CultureInfo.InvariantCulture) : "").Append(" | ")
+              .Append(Markdown.Text(e.Site is null ? "" : LogView.Short(e.Site))).AppendLine(" |");
+        }
+
+        md.AppendLine();
+    }
+
+    private static void AppendSources(StringBuilder md, IterationLog log, FailureDocument f)
+    {
+        var sites = f.Cycle.Select(c => c.Site).Concat(f.Waitings.Select(w => w.Site)).Concat(f.Holdings.Select(h => h.Site))
+            .Concat(log.Events.Where(e => e.Kind == EventKind.OverRelease).Select(e => e.Site))
+            .Select(SourceSite.Parse).Where(s => s is not null).Distinct().Take(12).ToList();
+        if (sites.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Source lines").AppendLine();
+        foreach (var site in sites)
+        {
+            var text = ReadLine(site!.File, site.Line);
+            md.Append("- ").Append(Markdown.Code($"{site.File}:{site.Line}")).Append(" in ").Append(Markdown.Code(site.Method));
+            md.AppendLine(text is null ? "" : ": " + Markdown.Code(text.Trim()));
+        }
+
+        md.AppendLine();
+    }
+
+    private static string? ReadLine(string file, int line)
+    {
+        try
+        {
+            return File.Exists(file) ? File.ReadLines(file).Skip(line - 1).FirstOrDefault() : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string WithTestName(string trace, string test)
+    {
+        try
+        {
+            if (JsonNode.Parse(trace) is JsonObject json)
+            {
+                json["TestName"] = test;
+                return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+            }
+        }
+        catch (JsonException)
+        {
+            // Keep Coyote's text as it is.
+        }
+
+        return trace;
+    }
+
+    internal static string SafeName(string name)
+    {
+        var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray();
+        var safe = new string(chars).Trim('.');
+        if (safe.Length > 80)
+        {
+            safe = safe[..80];
+        }
+
+        return safe.Length == 0 ? "test" : safe;
+    }
+
+    private static string UniqueFolder(string parent, string name)
+    {
+        for (var i = 0; ; i++)
+        {
+            var candidate = Path.Combine(parent, i == 0 ? name : $"{name}-{i + 1}");
+            if (!Directory.Exists(candidate))
+            {
+                Directory.CreateDirectory(candidate);
+                return candidate;
+            }
+        }
+    }
+
+    private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+}

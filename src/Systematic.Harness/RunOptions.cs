@@ -1,0 +1,62 @@
+namespace Systematic.Harness;
+
+/// <summary>How to explore each test.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Gets the iterations per test. The default is 1,000.</summary>
+    public uint Iterations { get; init; } = 1000;
+
+    /// <summary>Gets the strategy name (a Coyote 1.7 strategy), or null for Coyote's default fair portfolio.</summary>
+    public string? Strategy { get; init; }
+
+    /// <summary>Gets the strategy bound (priority changes or delays), or null for Coyote's default.</summary>
+    public uint? StrategyBound { get; init; }
+
+    /// <summary>Gets the random seed, or null for a fresh one.</summary>
+    public uint? Seed { get; init; }
+
+    /// <summary>Gets the maximum scheduling steps per iteration, or null for Coyote's default (10,000).</summary>
+    public uint? MaxSteps { get; init; }
+
+    /// <summary>Gets the wall-clock budget per test, or null for none.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Gets the report folder. The default is <c>coyote-reports</c>.</summary>
+    public string OutDir { get; init; } = "coyote-reports";
+
+    /// <summary>Gets the test-name filter, or null for all tests.</summary>
+    public string? Filter { get; init; }
+
+    /// <summary>Gets the strategies Coyote 1.7 offers, by the names <c>coyote test -s</c> uses, plus <c>portfolio</c>.</summary>
+    public static IReadOnlyList<string> Strategies { get; } =
+        ["portfolio", "random", "probabilistic", "prioritization", "fair-prioritization", "delay-bounding", "fair-delay-bounding", "q-learning"];
+
+    /// <summary>Throws <see cref="HarnessException"/> when an option is out of range.</summary>
+    public void Validate()
+    {
+        if (this.Iterations == 0)
+        {
+            throw new HarnessException("--iterations must be at least 1.");
+        }
+
+        if (this.Strategy is { } s && !Strategies.Contains(s))
+        {
+            throw new HarnessException($"Unknown strategy '{s}'; use one of: {string.Join(", ", Strategies)}.");
+        }
+
+        if (this.MaxSteps is 0)
+        {
+            throw new HarnessException("--max-steps must be at least 1.");
+        }
+
+        if (this.Timeout is { } t && t <= TimeSpan.Zero)
+        {
+            throw new HarnessException("--timeout must be a positive number of seconds.");
+        }
+
+        if (this.StrategyBound is not null && this.Strategy is null or "portfolio" or "random" or "q-learning")
+        {
+            throw new HarnessException("--strategy-bound needs --strategy probabilistic, prioritization or delay-bounding (fair or not).");
+        }
+    }
+}

@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Systematic.Harness;
+
+/// <summary>The result of a whole <c>systematic test</c> run.</summary>
+public sealed record RunResult(string RunId, string RunDir, IReadOnlyList<TestOutcome> Outcomes, IReadOnlyList<PreparedAssembly> Assemblies, bool Interrupted, TimeSpan Elapsed)
+{
+    /// <summary>Gets the exit code the run deserves.</summary>
+    public ExitCode ExitCode =>
+        this.Interrupted ? ExitCode.Interrupted
+        : this.Outcomes.Any(o => o.Outcome == Outcome.Error) ? ExitCode.InternalError
+        : this.Outcomes.Any(o => o.Outcome == Outcome.Bug && o.Expected is null) ? ExitCode.BugFound
+        : this.Outcomes.Any(o => !o.ExpectationMet) ? ExitCode.ExpectationNotMet
+        : ExitCode.Success;
+}
+
+/// <summary>Runs tests of one or more assemblies into a fresh run folder and writes its summary.</summary>
+public sealed class RunSession(RunOptions options)
+{
+    /// <summary>Gets the path of the built-in catalog assembly, shipped next to the harness.</summary>
+    public static string CatalogPath => Path.Combine(AppContext.BaseDirectory, "Systematic.Catalog.dll");
+
+    /// <summary>Prepares the assemblies (the catalog when none is given) and selects tests by the filter.</summary>
+    public IReadOnlyList<TestCase> Select(IReadOnlyList<string> assemblies, out IReadOnlyList<PreparedAssembly> prepared)
+    {
+        options.Validate();
+        var paths = assemblies.Count == 0 ? [CatalogPath] : assemblies;
+        var cache = Path.Combine(options.OutDir, ".assemblies");
+        prepared = paths.Select(p => PreparedAssembly.Prepare(p, cache)).ToList();
+        var tests = prepared.SelectMany(a => a.Tests).Where(t => Matches(t, options.Filter)).ToList();
+        if (tests.Count == 0)
+        {
+            throw new HarnessException($"No test matches the filter '{options.Filter}'.");
+        }
+
+        return tests;
+    }
+
+    /// <summary>Runs <paramref name="tests"/>, reporting each outcome as it comes, and writes the summary.</summary>
+    public RunResult Run(IReadOnlyList<TestCase> tests, IReadOnlyList<PreparedAssembly> assemblies, Action<Progress>? progress, Action<TestOutcome, int, int>? done, CancellationToken cancellation)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var (runId, runDir) = CreateRunFolder(options.OutDir);
+        var runner = new TestRunner(options, progress);
+        var outcomes = new List<TestOutcome>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var test in tests)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                break;
+            }
+
+            TestOutcome outcome;
+            try
+            {
+                outcome = runner.Run(test, runDir, cancellation);
+            }
+            catch (HarnessException e)
+            {
+                outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = e.Message };
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = $"{e.GetType().Name}: {e.Message}" };
+            }
+
+            outcomes.Add(outcome);
+            done?.Invoke(outcome, outcomes.Count, tests.Count);
+
+            // The summary is rewritten after every test, so an interrupted run still has one.
+            WriteSummary(runId, runDir, options, started, outcomes, assemblies, interrupted: false, finished: false);
+        }
+
+        var result = new RunResult(runId, runDir, outcomes, assemblies, cancellation.IsCancellationRequested, clock.Elapsed);
+        WriteSummary(runId, runDir, options, started, outcomes, assemblies, result.Interrupted, finished: true, result.ExitCode);
+        PointLatest(options.OutDir, runId);
+        return result;
+    }
+
+    private static bool Matches(TestCase test, string? filter)
+    {
+        if (string.IsNullOrWhiteSpace(filter))
+        {
+            return true;
+        }
+
+        // Like `dotnet test --filter` on names: '|' separates alternatives, each a substring of the full name.
+        return filter.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(part => test.Name.Contains(part.Replace("FullyQualifiedName~", "", StringComparison.Ordinal).Replace("Name~", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static (string Id, string Dir) CreateRunFolder(string outDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
+                var dir = Path.Combine(outDir, id);
+                if (!Directory.Exists(dir))
+                {
+                    Directory.CreateDirectory(dir);
+                    var probe = Path.Combine(dir, ".write-check");
+                    File.WriteAllText(probe, "");
+                    File.Delete(probe);
+                    return (id, dir);
+                }
+            }
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new HarnessException($"Cannot write reports to {Path.GetFullPath(outDir)}: {e.Message}", e);
+        }
+
+        throw new HarnessException($"Could not create a fresh run folder in {outDir}.");
+    }
+
+    private static void PointLatest(string outDir, string runId)
+    {
+        var link = Path.Combine(outDir, "latest");
+        try
+        {
+            if (Directory.Exists(link) || File.Exists(link))
+            {
+                var info = new FileInfo(link);
+                if (info.LinkTarget is not null || File.Exists(link))
+                {
+                    File.Delete(link);
+                }
+            }
+
+            Directory.CreateSymbolicLink(link, runId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            AtomicFile.Write(Path.Combine(outDir, "latest.txt"), runId + Environment.NewLine);
+        }
+    }
+
+    private static void WriteSummary(string runId, string runDir, RunOptions options, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, bool interrupted, bool finished, ExitCode? exitCode = null)
+    {
+        var summary = new SummaryDocument
+        {
+            Run = runId,
+            Started = started,
+            Finished = finished ? DateTimeOffset.UtcNow : null,
+            Interrupted = interrupted,
+            ExitCode = exitCode,
+            Options = new SummaryOptions(options.Iterations, options.Strategy ?? "portfolio", options.StrategyBound, options.Seed, options.MaxSteps, options.Timeout?.TotalSeconds, options.Filter),
+            Assemblies = assemblies.Select(a => new SummaryAssembly(a.SourcePath, a.Path, a.Notes)).ToList(),
+            Tests = outcomes.Select(o => SummaryTest.From(o, runDir)).ToList(),
+        };
+        AtomicFile.Write(Path.Combine(runDir, "summary.json"), JsonSerializer.Serialize(summary, Json.Options));
+        AtomicFile.Write(Path.Combine(runDir, "summary.md"), RenderSummaryMarkdown(summary));
+    }
+
+    /// <summary>Renders <c>summary.md</c>.</summary>
+    public static string RenderSummaryMarkdown(SummaryDocument summary)
+    {
+        var md = new StringBuilder();
+        md.Append("# Systematic run ").AppendLine(summary.Run).AppendLine();
+        var met = summary.Tests.Count(t => t.ExpectationMet);
+        md.Append(CultureInfo.InvariantCulture, $"{met} of {summary.Tests.Count} tests as expected");
+        md.AppendLine(summary.Interrupted ? " (interrupted)." : ".").AppendLine();
+        md.AppendLine("| test | outcome | kind | expected | first bug at | iterations | time (s) | report |").AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var t in summary.Tests)
+        {
+            md.Append("| ").Append(Markdown.Code(t.Test)).Append(" | ").Append(t.ExpectationMet ? "✅ " : "❌ ").Append(t.Outcome).Append(" | ")
+              .Append(t.Kind ?? "").Append(" | ").Append(t.Expected).Append(" | ").Append(t.FirstBugIteration?.ToString(CultureInfo.InvariantCulture) ?? "")
+              .Append(" | ").Append(t.Iterations.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(t.Seconds.ToString("0.00", CultureInfo.InvariantCulture))
+              .Append(" | ").Append(t.ReportDir is null ? "" : $"[report]({Uri.EscapeDataString(t.ReportDir)}/report.md)").AppendLine(" |");
+        }
+
+        var diagnosed = summary.Tests.Where(t => t.Diagnosis is not null).ToList();
+        if (diagnosed.Count > 0)
+        {
+            md.AppendLine().AppendLine("## Diagnoses").AppendLine();
+            foreach (var t in diagnosed)
+            {
+                md.Append("- ").Append(Markdown.Code(t.Test)).Append(": ").AppendLine(Markdown.Sentence(t.Diagnosis!));
+            }
+        }
+
+        return md.ToString();
+    }
+}
+
+/// <summary>The contents of <c>summary.json</c>.</summary>
+public sealed record SummaryDocument
+{
+    /// <summary>The schema id of this version.</summary>
+    public const string CurrentSchema = "systematic.summary/1";
+
+    /// <summary>Gets the schema id.</summary>
+    public string Schema { get; init; } = CurrentSchema;
+
+    /// <summary>Gets the run id (its folder name).</summary>
+    public required string Run { get; init; }
+
+    /// <summary>Gets when the run started.</summary>
+    public DateTimeOffset Started { get; init; }
+
+    /// <summary>Gets when it finished, or null while running.</summary>
+    public DateTimeOffset? Finished { get; init; }
+
+    /// <summary>Gets whether it was interrupted.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>Gets its exit code, once finished.</summary>
+    public ExitCode? ExitCode { get; init; }
+
+    /// <summary>Gets the options.</summary>
+    public required SummaryOptions Options { get; init; }
+
+    /// <summary>Gets the assemblies run.</summary>
+    public IReadOnlyList<SummaryAssembly> Assemblies { get; init; } = [];
+
+    /// <summary>Gets one entry per test.</summary>
+    public IReadOnlyList<SummaryTest> Tests { get; init; } = [];
+}
+
+/// <summary>The options of a run, as recorded.</summary>
+public sealed record SummaryOptions(uint Iterations, string Strategy, uint? StrategyBound, uint? Seed, uint? MaxSteps, double? TimeoutSeconds, string? Filter);
+
+/// <summary>An assembly of a run: as named, as run, and what preparing it did.</summary>
+public sealed record SummaryAssembly(string Source, string Instrumented, IReadOnlyList<string> Notes);
+
+/// <summary>One test's line of <c>summary.json</c>.</summary>
+public sealed record SummaryTest(
+    string Test,
+    string Outcome,
+    string? Kind,
+    string Expected,
+    bool ExpectationMet,
+    long Iterations,
+    long? FirstBugIteration,
+    uint Seed,
+    string Strategy,
+    double Seconds,
+    string? ReportDir,
+    string? Diagnosis,
+    IReadOnlyList<string> Uncontrolled,
+    string? Error)
+{
+    /// <summary>Converts an outcome; report folders are relative to the run folder.</summary>
+    public static SummaryTest From(TestOutcome o, string runDir) => new(
+        o.Test,
+        o.Outcome.ToString().ToLowerInvariant(),
+        o.Kind?.ToString(),
+        o.Expected?.ToString() ?? "pass",
+        o.ExpectationMet,
+        o.Iterations,
+        o.FirstBugIteration,
+        o.Seed,
+        o.Strategy,
+        Math.Round(o.Elapsed.TotalSeconds, 3),
+        o.ReportDir is null ? null : Path.GetRelativePath(runDir, o.ReportDir),
+        o.Diagnosis?.Sentence,
+        o.Uncontrolled,
+        o.Error);
+}

@@ -1,0 +1,23 @@
+using System.Reflection;
+
+namespace Systematic.Harness;
+
+/// <summary>A pattern's description, as the catalog's <see cref="PatternAttribute"/> gives it.</summary>
+public sealed record PatternInfo(string Title, string Problem, string Cause, string Fix);
+
+/// <summary>One Coyote test of a prepared assembly.</summary>
+/// <param name="Name">Full name, <c>Namespace.Type.Method</c>, as <c>coyote test -m</c> takes it.</param>
+/// <param name="Method">The method in the instrumented copy.</param>
+/// <param name="Expected">The failure kind it must produce, or null when it must pass.</param>
+/// <param name="Pattern">Its pattern description, if any.</param>
+/// <param name="Assembly">The prepared assembly it belongs to.</param>
+public sealed record TestCase(string Name, MethodInfo Method, FailureKind? Expected, PatternInfo? Pattern, PreparedAssembly Assembly)
+{
+    /// <summary>Gets the method name alone.</summary>
+    public string ShortName => this.Method.Name;
+
+    /// <summary>Gets a one-line description: the pattern's problem for buggy variants, its fix for fixed ones.</summary>
+    public string Description => this.Pattern is null
+        ? ""
+        : this.Expected is null ? $"{this.Pattern.Title}: {this.Pattern.Fix}" : $"{this.Pattern.Title}: {this.Pattern.Problem}";
+}

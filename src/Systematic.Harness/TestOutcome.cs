@@ -1,0 +1,64 @@
+using Systematic.Analysis;
+
+namespace Systematic.Harness;
+
+/// <summary>How a test's exploration ended.</summary>
+public enum Outcome
+{
+    /// <summary>No bug in any iteration.</summary>
+    Passed,
+
+    /// <summary>A bug was found.</summary>
+    Bug,
+
+    /// <summary>The test could not be run (harness or load error).</summary>
+    Error,
+}
+
+/// <summary>The result of exploring one test.</summary>
+public sealed record TestOutcome
+{
+    /// <summary>Gets the test's full name.</summary>
+    public required string Test { get; init; }
+
+    /// <summary>Gets how the exploration ended.</summary>
+    public required Outcome Outcome { get; init; }
+
+    /// <summary>Gets the failure kind found, if any.</summary>
+    public FailureKind? Kind { get; init; }
+
+    /// <summary>Gets the kind the test declares it must produce, or null when it must pass.</summary>
+    public FailureKind? Expected { get; init; }
+
+    /// <summary>Gets the iterations explored.</summary>
+    public long Iterations { get; init; }
+
+    /// <summary>Gets the 1-based iteration of the first bug.</summary>
+    public long? FirstBugIteration { get; init; }
+
+    /// <summary>Gets the seed used.</summary>
+    public uint Seed { get; init; }
+
+    /// <summary>Gets the strategy used.</summary>
+    public string Strategy { get; init; } = "portfolio";
+
+    /// <summary>Gets the wall time.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Gets the failure folder, if a bug was found.</summary>
+    public string? ReportDir { get; init; }
+
+    /// <summary>Gets the diagnosis of the bug, if any.</summary>
+    public Diagnosis? Diagnosis { get; init; }
+
+    /// <summary>Gets the calls Coyote saw but does not control.</summary>
+    public IReadOnlyList<string> Uncontrolled { get; init; } = [];
+
+    /// <summary>Gets the error that kept the test from running, if any.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Gets whether the outcome is the declared one: caught with the declared kind, or passed when no kind is declared.</summary>
+    public bool ExpectationMet => this.Expected is { } expected
+        ? this.Outcome == Outcome.Bug && this.Kind == expected
+        : this.Outcome == Outcome.Passed;
+}

@@ -1,0 +1,321 @@
+using System.Reflection;
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+using Mono.Cecil.Rocks;
+using Systematic.Recording;
+
+namespace Systematic.Instrumentation;
+
+/// <summary>What an instrumentation pass did.</summary>
+/// <param name="Path">The instrumented copy.</param>
+/// <param name="ProbedCalls">Calls routed through recording probes.</param>
+/// <param name="AsyncMethods">Async methods that now record their start and end.</param>
+/// <param name="Tests">Coyote tests that now start a recording and check the end-of-test invariants.</param>
+public sealed record InstrumentationResult(string Path, int ProbedCalls, int AsyncMethods, int Tests);
+
+/// <summary>
+/// The recording pass over an assembly that <c>coyote rewrite</c> already rewrote: every call to Coyote's controlled
+/// <c>SemaphoreSlim</c>, <c>Monitor</c> and <c>Task</c> entry points goes through a probe that records it with its
+/// source site (from the PDB), async methods record their start and end, and each <c>[Test]</c> starts a recording
+/// and checks its invariants when it ends. Works on a copy; the input is never modified.
+/// </summary>
+public static class Instrumenter
+{
+    /// <summary>The assembly metadata key that marks an instrumented assembly.</summary>
+    public const string Marker = "Systematic.Instrumented";
+
+    /// <summary>The version of this pass, recorded in the marker.</summary>
+    public const string Version = "1";
+
+    private const string CoyoteSignature = "Microsoft.Coyote.Rewriting.RewritingSignatureAttribute";
+    private const string TestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";
+    private const string AsyncStateMachine = "System.Runtime.CompilerServices.AsyncStateMachineAttribute";
+
+    /// <summary>Returns whether <c>coyote rewrite</c> has rewritten the assembly.</summary>
+    public static bool IsCoyoteRewritten(string path)
+    {
+        using var module = ModuleDefinition.ReadModule(path, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
+        return module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature);
+    }
+
+    /// <summary>Returns whether this pass has already instrumented the assembly.</summary>
+    public static bool IsInstrumented(string path)
+    {
+        using var module = ModuleDefinition.ReadModule(path, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
+        return IsInstrumented(module);
+    }
+
+    /// <summary>Instruments <paramref name="input"/> (already rewritten by Coyote) into <paramref name="output"/>, with its PDB.</summary>
+    public static InstrumentationResult Instrument(string input, string output)
+    {
+        var inputDirectory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(input))!;
+        var recordingPath = typeof(Recorder).Assembly.Location;
+        using var resolver = new DefaultAssemblyResolver();
+        resolver.AddSearchDirectory(inputDirectory);
+        resolver.AddSearchDirectory(System.IO.Path.GetDirectoryName(recordingPath)!);
+        var hasSymbols = File.Exists(System.IO.Path.ChangeExtension(input, ".pdb"));
+        using var module = ModuleDefinition.ReadModule(input, new ReaderParameters
+        {
+            ReadSymbols = hasSymbols,
+            AssemblyResolver = resolver,
+            ReadingMode = ReadingMode.Immediate,
+            InMemory = true,
+        });
+        if (!module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature))
+        {
+            throw new InvalidOperationException($"'{input}' has not been rewritten by Coyote; run `coyote rewrite` on it first.");
+        }
+
+        if (IsInstrumented(module))
+        {
+            throw new InvalidOperationException($"'{input}' is already instrumented by Systematic.");
+        }
+
+        using var recording = ModuleDefinition.ReadModule(recordingPath, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
+        var pass = new Pass(module, ProbeMap.Load(recording));
+        pass.Run();
+
+        var marker = module.ImportReference(typeof(AssemblyMetadataAttribute).GetConstructor([typeof(string), typeof(string)]));
+        var attribute = new CustomAttribute(marker);
+        attribute.ConstructorArguments.Add(new CustomAttributeArgument(module.TypeSystem.String, Marker));
+        attribute.ConstructorArguments.Add(new CustomAttributeArgument(module.TypeSystem.String, Version));
+        module.Assembly.CustomAttributes.Add(attribute);
+
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(output))!);
+        module.Write(output, new WriterParameters { WriteSymbols = hasSymbols });
+        return new InstrumentationResult(output, pass.ProbedCalls, pass.AsyncMethods, pass.Tests);
+    }
+
+    private static bool IsInstrumented(ModuleDefinition module) =>
+        module.Assembly.CustomAttributes.Any(a =>
+            a.AttributeType.FullName == typeof(AssemblyMetadataAttribute).FullName &&
+            a.ConstructorArguments.Count == 2 && Equals(a.ConstructorArguments[0].Value, Marker));
+
+    private sealed class Pass(ModuleDefinition module, ProbeMap probes)
+    {
+        private readonly HashSet<MethodDefinition> completionHooks = [];
+        private readonly HashSet<MethodDefinition> testStateMachines = [];
+
+        public int ProbedCalls { get; private set; }
+
+        public int AsyncMethods { get; private set; }
+
+        public int Tests { get; private set; }
+
+        public void Run()
+        {
+            var methods = module.GetTypes().SelectMany(t => t.Methods).Where(m => m.HasBody).ToList();
+
+            // First decide which state machines get completion hooks, then edit every body once.
+            foreach (var method in methods)
+            {
+                var isTest = method.CustomAttributes.Any(a => a.AttributeType.FullName == TestAttribute);
+                if (StateMachineOf(method) is { } moveNext && ReturnsTask(method))
+                {
+                    this.completionHooks.Add(moveNext);
+                    if (isTest)
+                    {
+                        this.testStateMachines.Add(moveNext);
+                    }
+                }
+            }
+
+            foreach (var method in methods)
+            {
+                this.Edit(method);
+            }
+        }
+
+        private static MethodDefinition? StateMachineOf(MethodDefinition method)
+        {
+            var attribute = method.CustomAttributes.FirstOrDefault(a => a.AttributeType.FullName == AsyncStateMachine);
+            return attribute?.ConstructorArguments[0].Value is TypeReference type
+                ? type.Resolve()?.Methods.FirstOrDefault(m => m.Name == "MoveNext")
+                : null;
+        }
+
+        private static bool ReturnsTask(MethodReference method) =>
+            method.ReturnType.FullName == "System.Threading.Tasks.Task" ||
+            (method.ReturnType is GenericInstanceType g && g.ElementType.FullName == "System.Threading.Tasks.Task`1");
+
+        private void Edit(MethodDefinition method)
+        {
+            var body = method.Body;
+            body.SimplifyMacros();
+            var il = body.GetILProcessor();
+            var original = body.Instructions.ToList();
+            var sites = original.Where(i => i.OpCode.FlowControl == FlowControl.Call).ToDictionary(i => i, i => Site(method, i));
+
+            var isTest = method.CustomAttributes.Any(a => a.AttributeType.FullName == TestAttribute);
+            var isAsyncStub = !isTest && StateMachineOf(method) is not null && ReturnsTask(method);
+            var isMoveNext = this.completionHooks.Contains(method);
+            var isTestMoveNext = this.testStateMachines.Contains(method);
+
+            foreach (var instruction in original)
+            {
+                if (instruction.OpCode.FlowControl != FlowControl.Call || instruction.Operand is not MethodReference called)
+                {
+                    continue;
+                }
+
+                var awaited = IsAwaitedAsyncCall(instruction, called);
+                if (IsHiddenWrapper(called))
+                {
+                    // Events inside a [StackTraceHidden] wrapper are reported at this call site.
+                    var previous = new VariableDefinition(module.TypeSystem.String);
+                    body.Variables.Add(previous);
+                    var moved = IlEditing.InsertBefore(
+                        il,
+                        instruction,
+                        il.Create(OpCodes.Ldstr, sites[instruction]),
+                        il.Create(OpCodes.Call, module.ImportReference(probes.Async.EnterCallerSite)),
+                        il.Create(OpCodes.Stloc, previous));
+                    var restore = il.Create(OpCodes.Ldloc, previous);
+                    il.InsertAfter(moved, restore);
+                    il.InsertAfter(restore, il.Create(OpCodes.Call, module.ImportReference(probes.Async.ExitCallerSite)));
+                    if (awaited)
+                    {
+                        IlEditing.InsertBefore(il, moved, il.Create(OpCodes.Call, module.ImportReference(probes.Async.AwaitedCall)));
+                    }
+
+                    continue;
+                }
+
+                if (isMoveNext && IsBuilderCompletion(called))
+                {
+                    var hooks = new List<Instruction>();
+                    if (isTestMoveNext && called.Name == "SetResult")
+                    {
+                        hooks.Add(il.Create(OpCodes.Call, module.ImportReference(probes.Async.EndTest)));
+                    }
+
+                    hooks.Add(il.Create(OpCodes.Call, module.ImportReference(probes.Async.Completed)));
+                    IlEditing.InsertBefore(il, instruction, [.. hooks]);
+                    continue;
+                }
+
+                if (ProbeMap.IsCoyoteType(called.DeclaringType) && probes.Find(called) is { } probe)
+                {
+                    var inserted = new List<Instruction> { il.Create(OpCodes.Ldstr, sites[instruction]) };
+                    if (probe.TakesHint)
+                    {
+                        var hint = NameHints.For(method, instruction, called);
+                        inserted.Add(hint is null ? il.Create(OpCodes.Ldnull) : il.Create(OpCodes.Ldstr, hint));
+                    }
+
+                    var call = IlEditing.InsertBefore(il, instruction, [.. inserted]);
+                    call.OpCode = OpCodes.Call;
+                    call.Operand = this.Import(probe.Method, called);
+                    this.ProbedCalls++;
+                    continue;
+                }
+
+                if (awaited)
+                {
+                    IlEditing.InsertBefore(il, instruction, il.Create(OpCodes.Call, module.ImportReference(probes.Async.AwaitedCall)));
+                }
+            }
+
+            if (isAsyncStub)
+            {
+                this.AsyncMethods++;
+                var token = new VariableDefinition(module.TypeSystem.Int64);
+                body.Variables.Add(token);
+                foreach (var ret in original.Where(i => i.OpCode == OpCodes.Ret))
+                {
+                    IlEditing.InsertBefore(il, ret, il.Create(OpCodes.Dup), il.Create(OpCodes.Ldloc, token), il.Create(OpCodes.Call, module.ImportReference(probes.Async.Exit)));
+                }
+
+                IlEditing.InsertBefore(
+                    il,
+                    body.Instructions[0],
+                    il.Create(OpCodes.Ldstr, Naming.Method(method)),
+                    il.Create(OpCodes.Call, module.ImportReference(probes.Async.Enter)),
+                    il.Create(OpCodes.Stloc, token));
+            }
+
+            if (isTest)
+            {
+                this.Tests++;
+                var isAsync = StateMachineOf(method) is not null;
+                foreach (var ret in original.Where(i => i.OpCode == OpCodes.Ret))
+                {
+                    if (method.ReturnType.FullName == "System.Void")
+                    {
+                        IlEditing.InsertBefore(il, ret, il.Create(OpCodes.Call, module.ImportReference(probes.Async.EndTest)));
+                    }
+                    else if (!isAsync && method.ReturnType.FullName == "System.Threading.Tasks.Task")
+                    {
+                        IlEditing.InsertBefore(il, ret, il.Create(OpCodes.Call, module.ImportReference(probes.Async.EndTestAfter)));
+                    }
+                }
+
+                IlEditing.InsertBefore(
+                    il,
+                    body.Instructions[0],
+                    il.Create(OpCodes.Ldstr, Naming.TestName(method)),
+                    il.Create(OpCodes.Call, module.ImportReference(probes.Async.BeginTest)));
+            }
+
+            body.OptimizeMacros();
+        }
+
+        private static bool IsHiddenWrapper(MethodReference called)
+        {
+            MethodDefinition? target;
+            try
+            {
+                target = called.Resolve();
+            }
+            catch (AssemblyResolutionException)
+            {
+                return false;
+            }
+
+            const string Hidden = "System.Diagnostics.StackTraceHiddenAttribute";
+            return target is not null &&
+                (target.CustomAttributes.Any(a => a.AttributeType.FullName == Hidden) || target.DeclaringType.CustomAttributes.Any(a => a.AttributeType.FullName == Hidden));
+        }
+
+        private static bool IsBuilderCompletion(MethodReference called) =>
+            called.Name is "SetResult" or "SetException" &&
+            (called.DeclaringType is GenericInstanceType g ? g.ElementType.Name : called.DeclaringType.Name) is "AsyncTaskMethodBuilder" or "AsyncTaskMethodBuilder`1";
+
+        private bool IsAwaitedAsyncCall(Instruction instruction, MethodReference called)
+        {
+            if (instruction.Next?.Operand is not MethodReference next || next.Name is not ("GetAwaiter" or "ConfigureAwait") || !ReturnsTask(called))
+            {
+                return false;
+            }
+
+            var target = called.Resolve();
+            return target is not null && target.Module == module && StateMachineOf(target) is not null;
+        }
+
+        private MethodReference Import(MethodDefinition probe, MethodReference called)
+        {
+            var imported = module.ImportReference(probe);
+            if (!probe.HasGenericParameters)
+            {
+                return imported;
+            }
+
+            var arguments = called is GenericInstanceMethod gim
+                ? gim.GenericArguments
+                : (called.DeclaringType as GenericInstanceType)?.GenericArguments;
+            var instance = new GenericInstanceMethod(imported);
+            foreach (var argument in arguments ?? [])
+            {
+                instance.GenericArguments.Add(argument);
+            }
+
+            return instance;
+        }
+
+        private static string Site(MethodDefinition method, Instruction instruction)
+        {
+            var point = IlEditing.SequencePointOf(method, instruction);
+            return SourceSite.Format(point?.Document.Url ?? "", point?.StartLine ?? 0, Naming.Method(method));
+        }
+    }
+}

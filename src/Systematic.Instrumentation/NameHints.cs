@@ -1,0 +1,95 @@
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+
+namespace Systematic.Instrumentation;
+
+/// <summary>Infers a resource's name from the field, local or array it was stored into, or the one a lock loads.</summary>
+internal static class NameHints
+{
+    public static string? For(MethodDefinition method, Instruction call, MethodReference called) =>
+        called.Name == "Create" ? StoredInto(method, call) : LoadedFrom(method, call);
+
+    private static string? StoredInto(MethodDefinition method, Instruction call)
+    {
+        var next = call.Next;
+        while (next is not null && next.OpCode == OpCodes.Dup)
+        {
+            next = next.Next;
+        }
+
+        return next?.OpCode.Code switch
+        {
+            Code.Stfld or Code.Stsfld => Naming.Field((FieldReference)next.Operand),
+            Code.Stloc or Code.Stloc_S or Code.Stloc_0 or Code.Stloc_1 or Code.Stloc_2 or Code.Stloc_3 => LocalName(method, next),
+            Code.Stelem_Ref or Code.Stelem_Any => ArrayName(method, call),
+            _ => null,
+        };
+    }
+
+    private static string? ArrayName(MethodDefinition method, Instruction call)
+    {
+        for (var i = call.Previous; i is not null && i.Offset >= call.Offset - 24; i = i.Previous)
+        {
+            switch (i.Operand)
+            {
+                case FieldReference field when field.FieldType.IsArray:
+                    return Naming.Field(field) + "[]";
+                case VariableDefinition variable when variable.VariableType.IsArray:
+                    return (method.DebugInformation.TryGetName(variable, out var name) ? name : "array") + "[]";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? LoadedFrom(MethodDefinition method, Instruction call)
+    {
+        // Monitor.Enter(obj[, ref taken]): find what produced obj, through the compiler's temporaries.
+        var i = call.Previous;
+        while (i is not null && (i.OpCode.Code is Code.Ldloca or Code.Ldloca_S or Code.Ldc_I4 or Code.Ldc_I4_0 or Code.Ldc_I4_1 or Code.Ldc_I4_M1 or Code.Ldc_I4_S or Code.Ldc_I8 || i.OpCode.Code == Code.Call))
+        {
+            i = i.Previous;
+        }
+
+        for (var hops = 0; i is not null && hops < 6; hops++)
+        {
+            if (i.OpCode.Code == Code.Call || i.OpCode == OpCodes.Dup)
+            {
+                // Coyote's InterleaveMemoryAccess() calls sit between loads.
+                i = i.Previous;
+                continue;
+            }
+
+            switch (i.OpCode.Code)
+            {
+                case Code.Ldfld or Code.Ldsfld:
+                    return Naming.Field((FieldReference)i.Operand);
+                case Code.Ldarg or Code.Ldarg_S:
+                    return ((ParameterDefinition)i.Operand).Name;
+                case Code.Ldloc or Code.Ldloc_S:
+                    var variable = (VariableDefinition)i.Operand;
+                    if (method.DebugInformation.TryGetName(variable, out var name))
+                    {
+                        return name;
+                    }
+
+                    // A compiler temporary: go to where it was stored.
+                    var store = method.Body.Instructions.LastOrDefault(s => s.Offset < i.Offset && s.OpCode.Code is Code.Stloc or Code.Stloc_S && s.Operand == variable);
+                    i = store?.Previous;
+                    while (i is not null && i.OpCode == OpCodes.Dup)
+                    {
+                        i = i.Previous;
+                    }
+
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? LocalName(MethodDefinition method, Instruction store) =>
+        store.Operand is VariableDefinition variable && method.DebugInformation.TryGetName(variable, out var name) ? name : null;
+}

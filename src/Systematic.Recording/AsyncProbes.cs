@@ -1,0 +1,88 @@
+using System.ComponentModel;
+
+namespace Systematic.Recording;
+
+/// <summary>
+/// Probes the instrumenter puts into async methods: each call of an async method is a task of its own, part of its
+/// caller's flow when the caller awaits it at once.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class AsyncProbes
+{
+    private static readonly AsyncLocal<string?> CallerSite = new();
+
+    [ThreadStatic]
+    private static bool awaitedCallPending;
+
+    /// <summary>
+    /// Called before a call to a method marked <see cref="System.Diagnostics.StackTraceHiddenAttribute"/> (a wrapper such as
+    /// an asyncio-style semaphore): events inside it are reported at this call site. Returns the site to restore.
+    /// </summary>
+    public static string? EnterCallerSite(string site)
+    {
+        var previous = CallerSite.Value;
+        if (previous is null && Recorder.Live is not null)
+        {
+            CallerSite.Value = site;
+        }
+
+        return previous;
+    }
+
+    /// <summary>Called after a call to a hidden wrapper returns.</summary>
+    public static void ExitCallerSite(string? previous)
+    {
+        if (!ReferenceEquals(CallerSite.Value, previous))
+        {
+            CallerSite.Value = previous;
+        }
+    }
+
+    internal static string? Site(string? site) => CallerSite.Value ?? site;
+
+    /// <summary>Marks the next async method entered on this thread as awaited at once by its caller.</summary>
+    public static void AwaitedCall()
+    {
+        if (Recorder.Live is not null)
+        {
+            awaitedCallPending = true;
+        }
+    }
+
+    /// <summary>Called first in an async method's stub; returns the caller's flow to restore.</summary>
+    public static long Enter(string method)
+    {
+        var inline = awaitedCallPending;
+        awaitedCallPending = false;
+        if (Recorder.Live is not { } session)
+        {
+            return -1;
+        }
+
+        var info = session.StartTask(method, null, inline);
+        var previous = Recorder.SetCurrentTask(info.Id);
+        return ((long)previous.Session << 32) | (uint)previous.Task;
+    }
+
+    /// <summary>Called last in an async method's stub with the task it returns.</summary>
+    public static void Exit(Task task, long token)
+    {
+        if (token == -1)
+        {
+            return;
+        }
+
+        var id = Recorder.CurrentTask;
+        Recorder.RestoreFlow(new Recorder.FlowMark((int)(token >> 32), (int)token));
+        Recorder.Live?.BindTask(task, id);
+    }
+
+    /// <summary>Called when an async method completes (before its builder's SetResult or SetException).</summary>
+    public static void Completed()
+    {
+        if (Recorder.Live is { } session)
+        {
+            session.EndTask(Recorder.CurrentTask);
+        }
+    }
+}

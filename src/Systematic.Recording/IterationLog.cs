@@ -1,0 +1,72 @@
+namespace Systematic.Recording;
+
+/// <summary>
+/// Everything recorded during one iteration of one test: the tasks and resources that took part and the events
+/// in order. Reports, pictures, prediction and minimization all read this one model.
+/// </summary>
+public sealed class IterationLog
+{
+    private readonly List<RecordedEvent> events = [];
+    private readonly List<ResourceInfo> resources = [];
+    private readonly List<TaskInfo> tasks = [];
+
+    /// <summary>Creates an empty log for the named test.</summary>
+    public IterationLog(string test) => this.Test = test;
+
+    /// <summary>Gets the test's full name.</summary>
+    public string Test { get; }
+
+    /// <summary>Gets the events in order.</summary>
+    public IReadOnlyList<RecordedEvent> Events => this.events;
+
+    /// <summary>Gets the resources, by id - 1.</summary>
+    public IReadOnlyList<ResourceInfo> Resources => this.resources;
+
+    /// <summary>Gets the tasks, by id - 1.</summary>
+    public IReadOnlyList<TaskInfo> Tasks => this.tasks;
+
+    /// <summary>Gets the failure message that stopped recording, if any.</summary>
+    public string? Failure { get; internal set; }
+
+    /// <summary>Gets a value indicating whether recording stopped (at a failure or at the end of the test).</summary>
+    public bool Frozen { get; internal set; }
+
+    /// <summary>Gets the number of events dropped because the log was full.</summary>
+    public int Dropped { get; internal set; }
+
+    /// <summary>Gets a resource by id.</summary>
+    public ResourceInfo Resource(int id) => this.resources[id - 1];
+
+    /// <summary>Gets a task by id.</summary>
+    public TaskInfo Task(int id) => this.tasks[id - 1];
+
+    /// <summary>Rebuilds a log from its parts (for logs read back from disk).</summary>
+    public static IterationLog Create(string test, IEnumerable<TaskInfo> tasks, IEnumerable<ResourceInfo> resources, IEnumerable<RecordedEvent> events, string? failure)
+    {
+        var log = new IterationLog(test) { Failure = failure, Frozen = true };
+        log.tasks.AddRange(tasks);
+        log.resources.AddRange(resources);
+        log.events.AddRange(events);
+        return log;
+    }
+
+    internal int NextSeq => this.events.Count + 1;
+
+    internal void Add(RecordedEvent e) => this.events.Add(e);
+
+    internal ResourceInfo AddResource(ResourceKind kind, string name, string? site, int initial, int max)
+    {
+        var info = new ResourceInfo(this.resources.Count + 1, kind, name, site, initial, max);
+        this.resources.Add(info);
+        return info;
+    }
+
+    internal TaskInfo AddTask(string entry, string? site, int parent, bool inline)
+    {
+        var info = new TaskInfo(this.tasks.Count + 1, entry, site, parent, inline);
+        this.tasks.Add(info);
+        return info;
+    }
+
+    internal void Rename(ResourceInfo info, string name) => this.resources[info.Id - 1] = info with { Name = name };
+}

@@ -1,0 +1,137 @@
+using System.ComponentModel;
+using Microsoft.Coyote.Runtime;
+using ControlledMonitor = Microsoft.Coyote.Rewriting.Types.Threading.Monitor;
+
+namespace Systematic.Recording;
+
+/// <summary>
+/// Recording stand-ins for Coyote's controlled <see cref="System.Threading.Monitor"/> (the <c>lock</c> statement).
+/// Monitors are re-entrant for the task that holds them. <c>TryEnter</c> with a timeout may time out, as a recorded
+/// choice, whenever it would block (Coyote 1.7.11 alone always waits and succeeds).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class MonitorProbes
+{
+    /// <summary>Enters the monitor.</summary>
+    public static void Enter(object obj, string site, string? hint)
+    {
+        var lockTaken = false;
+        Enter(obj, ref lockTaken, site, hint);
+    }
+
+    /// <summary>Enters the monitor.</summary>
+    public static void Enter(object obj, ref bool lockTaken, string site, string? hint)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            ControlledMonitor.Enter(obj, ref lockTaken);
+            return;
+        }
+
+        var (resource, task) = Begin(session, obj, site, hint);
+        ControlledMonitor.Enter(obj, ref lockTaken);
+        Recorder.Live?.Emit(EventKind.Acquire, task, resource.Id, site, 0);
+    }
+
+    /// <summary>Tries to enter the monitor at once.</summary>
+    public static bool TryEnter(object obj, string site, string? hint)
+    {
+        var lockTaken = false;
+        TryEnter(obj, 0, ref lockTaken, site, hint);
+        return lockTaken;
+    }
+
+    /// <summary>Tries to enter the monitor at once.</summary>
+    public static void TryEnter(object obj, ref bool lockTaken, string site, string? hint) =>
+        TryEnter(obj, 0, ref lockTaken, site, hint);
+
+    /// <summary>Tries to enter the monitor within a timeout.</summary>
+    public static bool TryEnter(object obj, int millisecondsTimeout, string site, string? hint)
+    {
+        var lockTaken = false;
+        TryEnter(obj, millisecondsTimeout, ref lockTaken, site, hint);
+        return lockTaken;
+    }
+
+    /// <summary>Tries to enter the monitor within a timeout.</summary>
+    public static bool TryEnter(object obj, TimeSpan timeout, string site, string? hint) =>
+        TryEnter(obj, (int)timeout.TotalMilliseconds, site, hint);
+
+    /// <summary>Tries to enter the monitor within a timeout.</summary>
+    public static void TryEnter(object obj, TimeSpan timeout, ref bool lockTaken, string site, string? hint) =>
+        TryEnter(obj, (int)timeout.TotalMilliseconds, ref lockTaken, site, hint);
+
+    /// <summary>Tries to enter the monitor within a timeout.</summary>
+    public static void TryEnter(object obj, int millisecondsTimeout, ref bool lockTaken, string site, string? hint)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            ControlledMonitor.TryEnter(obj, millisecondsTimeout, ref lockTaken);
+            return;
+        }
+
+        var (resource, task) = Begin(session, obj, site, hint);
+        while (HeldByOther(session, resource.Id, task))
+        {
+            if (millisecondsTimeout == 0 || (millisecondsTimeout != Timeout.Infinite && session.Choices is { } choices && choices.NextBoolean()))
+            {
+                Recorder.Live?.Emit(EventKind.TimedOut, task, resource.Id, site, 0);
+                return;
+            }
+
+            SchedulingPoint.Interleave();
+        }
+
+        ControlledMonitor.Enter(obj, ref lockTaken);
+        Recorder.Live?.Emit(EventKind.Acquire, task, resource.Id, site, 0);
+    }
+
+    /// <summary>Exits the monitor.</summary>
+    public static void Exit(object obj, string site)
+    {
+        ControlledMonitor.Exit(obj);
+        if (Recorder.Live is { } session && session.TryGetResource(obj, out var resource))
+        {
+            var task = Recorder.CurrentTask;
+            var stillHeld = session.State.Resources.TryGetValue(resource.Id, out var state) && state.Holders.GetValueOrDefault(task) > 1;
+            session.Emit(EventKind.Release, task, resource.Id, site, stillHeld ? 0 : 1);
+        }
+    }
+
+    /// <summary>Releases the monitor, waits for a pulse and takes it back.</summary>
+    public static bool Wait(object obj, string site)
+    {
+        var session = Recorder.Live;
+        var task = Recorder.CurrentTask;
+        ResourceInfo? resource = null;
+        if (session is not null && session.TryGetResource(obj, out var info))
+        {
+            resource = info;
+            session.Emit(EventKind.Release, task, info.Id, site, 1);
+            session.Emit(EventKind.Wait, task, info.Id, site, 1);
+        }
+
+        var result = ControlledMonitor.Wait(obj);
+        if (resource is not null)
+        {
+            Recorder.Live?.Emit(EventKind.Acquire, task, resource.Id, site, 0);
+        }
+
+        return result;
+    }
+
+    private static (ResourceInfo Resource, int Task) Begin(Session session, object obj, string site, string? hint)
+    {
+        var resource = session.TryGetResource(obj, out var info) ? info : session.Resource(obj, ResourceKind.Monitor, site, hint, 1, 1);
+        var task = Recorder.CurrentTask;
+        if (HeldByOther(session, resource.Id, task))
+        {
+            session.Emit(EventKind.Wait, task, resource.Id, site, 0);
+        }
+
+        return (resource, task);
+    }
+
+    private static bool HeldByOther(Session session, int resource, int task) =>
+        session.State.Resources.TryGetValue(resource, out var state) && state.HeldBy.Any(holder => holder != task);
+}

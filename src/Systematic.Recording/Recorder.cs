@@ -1,0 +1,320 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Coyote.Random;
+using Microsoft.Coyote.Runtime;
+using Microsoft.Coyote.Specifications;
+
+namespace Systematic.Recording;
+
+/// <summary>
+/// The live recorder: one session per test iteration, started by the instrumented test method itself, so the same
+/// recording happens under Systematic, under stock <c>coyote test</c> and under <c>coyote replay</c>.
+/// </summary>
+public static class Recorder
+{
+    /// <summary>The prefix of every failure message Systematic's own checks raise.</summary>
+    public const string FailurePrefix = "[systematic] ";
+
+    /// <summary>Events kept per iteration; later events are counted as dropped.</summary>
+    public const int MaxEvents = 200_000;
+
+    private static readonly AsyncLocal<FlowMark> Flow = new();
+    private static Session? current;
+    private static int sessions;
+
+    /// <summary>Gets or sets a value indicating whether a failure stops in an attached debugger, on the failing task's stack.</summary>
+    public static bool BreakOnFailure { get; set; }
+
+    /// <summary>Gets the log of the most recent iteration, or null when no instrumented test ran.</summary>
+    public static IterationLog? Last => current?.Log;
+
+    /// <summary>Gets the number of iterations recorded by this process.</summary>
+    public static int Sessions => sessions;
+
+    internal static Session? Live => current is { Log.Frozen: false } s ? s : null;
+
+    internal static int CurrentTask
+    {
+        get
+        {
+            var mark = Flow.Value;
+            return current is { } s && mark.Session == s.Id ? mark.Task : 0;
+        }
+    }
+
+    /// <summary>Starts recording a new iteration of <paramref name="test"/>.</summary>
+    public static void Begin(string test)
+    {
+        var session = new Session(++sessions, new IterationLog(test));
+        current = session;
+        var root = session.Log.AddTask(test, null, 0, false);
+        session.Emit(EventKind.TaskStart, root.Id, 0, null);
+        SetCurrentTask(root.Id);
+        try
+        {
+            RuntimeProvider.Current.RegisterLog(new FailureLog(session));
+            session.Choices = Generator.Create();
+        }
+        catch (InvalidOperationException)
+        {
+            // Not under a Coyote runtime: record without scheduling choices.
+        }
+    }
+
+    /// <summary>Stops recording: tasks seen finished get their end events, and resources their final names.</summary>
+    public static void Freeze(string? failure = null)
+    {
+        if (current is not { Log.Frozen: false } session)
+        {
+            return;
+        }
+
+        session.ObserveCompletions();
+        session.ApplyGivenNames();
+        session.Log.Failure = failure;
+        session.Log.Frozen = true;
+    }
+
+    /// <summary>Checks the end-of-test invariants: every permit is back and no task is left holding a lock.</summary>
+    public static void CheckEndOfTest()
+    {
+        if (Live is not { } session)
+        {
+            return;
+        }
+
+        session.ObserveCompletions();
+        var leaks = session.FindLeaks();
+        if (leaks is null)
+        {
+            Freeze();
+            return;
+        }
+
+        var message = FailurePrefix + "Leak: " + leaks;
+        Freeze(message);
+        Specification.Assert(false, message);
+    }
+
+    internal static FlowMark SetCurrentTask(int task)
+    {
+        var previous = Flow.Value;
+        Flow.Value = new FlowMark(current?.Id ?? 0, task);
+        return previous;
+    }
+
+    internal static void RestoreFlow(FlowMark mark) => Flow.Value = mark;
+
+    internal readonly record struct FlowMark(int Session, int Task);
+
+    private sealed class FailureLog(Session session) : IRuntimeLog
+    {
+        public void OnAssertionFailure(string error)
+        {
+            if (BreakOnFailure && System.Diagnostics.Debugger.IsAttached)
+            {
+                // Stopped at the failure: the failing task's frames are on this thread's stack.
+                System.Diagnostics.Debugger.Break();
+            }
+
+            if (ReferenceEquals(current, session))
+            {
+                Freeze(error.StartsWith("[coyote::error] ", StringComparison.Ordinal) ? error["[coyote::error] ".Length..] : error);
+            }
+        }
+
+        public void OnCreateMonitor(string monitorType)
+        {
+        }
+
+        public void OnMonitorExecuteAction(string monitorType, string stateName, string actionName)
+        {
+        }
+
+        public void OnMonitorProcessEvent(string monitorType, string stateName, string senderName, string senderType, string senderStateName, Microsoft.Coyote.Specifications.Monitor.Event e)
+        {
+        }
+
+        public void OnMonitorRaiseEvent(string monitorType, string stateName, Microsoft.Coyote.Specifications.Monitor.Event e)
+        {
+        }
+
+        public void OnMonitorStateTransition(string monitorType, string stateName, bool isEntry, bool? isInHotState)
+        {
+        }
+
+        public void OnMonitorError(string monitorType, string stateName, bool? isInHotState)
+        {
+        }
+
+        public void OnRandom(bool result, string callerName, string callerType)
+        {
+        }
+
+        public void OnRandom(int result, string callerName, string callerType)
+        {
+        }
+
+        public void OnCompleted()
+        {
+        }
+    }
+}
+
+/// <summary>The recording of one iteration while it runs.</summary>
+internal sealed class Session(int id, IterationLog log)
+{
+    private readonly Dictionary<object, ResourceInfo> resources = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<int, object> targets = [];
+    private readonly Dictionary<int, string?> hints = [];
+    private readonly Dictionary<Task, int> taskIds = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<int, Task> tasksById = [];
+    private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<int, Queue<(int Task, string? Site)>> asyncWaiters = [];
+
+    public int Id { get; } = id;
+
+    public IterationLog Log { get; } = log;
+
+    public WaitForState State { get; } = new();
+
+    public Generator? Choices { get; set; }
+
+    public void Emit(EventKind kind, int task, int resource, string? site, int count = -1, int amount = 1, IReadOnlyList<int>? awaited = null)
+    {
+        if (this.Log.Events.Count >= Recorder.MaxEvents)
+        {
+            this.Log.Dropped++;
+            return;
+        }
+
+        var e = new RecordedEvent(this.Log.NextSeq, kind, task, resource, AsyncProbes.Site(site), count, amount, awaited);
+        this.Log.Add(e);
+        this.State.Apply(e, this.Log);
+    }
+
+    public ResourceInfo Resource(object target, ResourceKind kind, string? site, string? hint, int initial, int max)
+    {
+        if (!this.resources.TryGetValue(target, out var info))
+        {
+            var name = hint ?? (kind == ResourceKind.Monitor ? "lock" : "semaphore");
+            info = this.Log.AddResource(kind, name, AsyncProbes.Site(site), initial, max);
+            this.resources.Add(target, info);
+            this.targets.Add(info.Id, target);
+            this.hints.Add(info.Id, hint);
+            this.Emit(EventKind.Create, Recorder.CurrentTask, info.Id, site, initial);
+        }
+
+        return info;
+    }
+
+    public bool TryGetResource(object target, out ResourceInfo info) => this.resources.TryGetValue(target, out info!);
+
+    public TaskInfo StartTask(string entry, string? site, bool inline)
+    {
+        var info = this.Log.AddTask(entry, site, Recorder.CurrentTask, inline);
+        this.Emit(EventKind.TaskStart, info.Id, 0, site);
+        return info;
+    }
+
+    public void BindTask(Task task, int id)
+    {
+        this.taskIds[task] = id;
+        this.tasksById[id] = task;
+        if (task.IsCompleted)
+        {
+            this.EndTask(id);
+        }
+    }
+
+    public void EndTask(int id)
+    {
+        if (id > 0 && this.State.Tasks.TryGetValue(id, out var state) && !state.Ended)
+        {
+            this.Emit(EventKind.TaskEnd, id, 0, null);
+        }
+    }
+
+    public void Join(Task combined, IEnumerable<Task> parts) =>
+        this.joins[combined] = parts.Select(this.TaskId).ToArray();
+
+    public int[] Targets(Task awaited) =>
+        this.joins.TryGetValue(awaited, out var parts) ? parts : [this.TaskId(awaited)];
+
+    public void ObserveCompletions()
+    {
+        foreach (var (id, task) in this.tasksById)
+        {
+            if (task.IsCompleted)
+            {
+                this.EndTask(id);
+            }
+        }
+    }
+
+    public void EnqueueAsyncWaiter(int resource, int task, string? site)
+    {
+        if (!this.asyncWaiters.TryGetValue(resource, out var queue))
+        {
+            queue = new Queue<(int, string?)>();
+            this.asyncWaiters.Add(resource, queue);
+        }
+
+        queue.Enqueue((task, site));
+    }
+
+    public bool TryDequeueAsyncWaiter(int resource, out (int Task, string? Site) waiter)
+    {
+        waiter = default;
+        return this.asyncWaiters.TryGetValue(resource, out var queue) && queue.TryDequeue(out waiter);
+    }
+
+    public void ApplyGivenNames()
+    {
+        // Several resources created at one site get an ordinal; a name given with ResourceName.Set wins.
+        foreach (var group in this.Log.Resources.GroupBy(r => (this.hints[r.Id], r.Site)).Where(g => g.Count() > 1 || (g.Key.Item1?.EndsWith("[]", StringComparison.Ordinal) ?? false)))
+        {
+            var index = 0;
+            foreach (var info in group.ToList())
+            {
+                var hint = this.hints[info.Id] ?? info.Name;
+                var name = hint.EndsWith("[]", StringComparison.Ordinal) ? $"{hint[..^2]}[{index}]" : $"{hint}#{index + 1}";
+                this.Log.Rename(info, name);
+                index++;
+            }
+        }
+
+        foreach (var (id, target) in this.targets)
+        {
+            if (ResourceName.Get(target) is { } given)
+            {
+                this.Log.Rename(this.Log.Resource(id), given);
+            }
+        }
+    }
+
+    public string? FindLeaks()
+    {
+        var parts = new List<string>();
+        foreach (var state in this.State.Resources.Values)
+        {
+            var info = state.Info;
+            var missing = info.Kind == ResourceKind.Monitor
+                ? (state.HeldBy.Any(t => this.State.Tasks.TryGetValue(t, out var ts) && ts.Ended) ? 1 : 0)
+                : info.Initial - state.Count;
+            if (missing <= 0)
+            {
+                continue;
+            }
+
+            var name = ResourceName.Get(this.targets[info.Id]) ?? info.Name;
+            var holders = state.HeldBy.Select(t => $"{this.Log.Task(t).Entry} (task {t})").ToList();
+            parts.Add(holders.Count > 0
+                ? $"'{name}' is missing {missing} of {info.Initial} permit(s) at the end of the test; taken and never released by {string.Join(", ", holders)}"
+                : $"'{name}' is missing {missing} of {info.Initial} permit(s) at the end of the test");
+        }
+
+        return parts.Count == 0 ? null : string.Join("; ", parts);
+    }
+
+    private int TaskId(Task task) => this.taskIds.TryGetValue(task, out var id) ? id : -1;
+}

@@ -1,0 +1,26 @@
+namespace Systematic.Recording;
+
+/// <summary>What kind of synchronization object a resource is.</summary>
+public enum ResourceKind
+{
+    /// <summary>A <see cref="SemaphoreSlim"/>, or a primitive built on one.</summary>
+    Semaphore,
+
+    /// <summary>An object used with <c>lock</c>/<see cref="System.Threading.Monitor"/> (re-entrant).</summary>
+    Monitor,
+}
+
+/// <summary>A resource seen during an iteration.</summary>
+public sealed record ResourceInfo(int Id, ResourceKind Kind, string Name, string? Site, int Initial, int Max)
+{
+    /// <summary>Gets the most free permits a correct program can have: the explicit maximum, else the initial count when positive.</summary>
+    public int Limit => this.Max != int.MaxValue ? this.Max : this.Initial > 0 ? this.Initial : int.MaxValue;
+}
+
+/// <summary>A task (a logical flow of control) seen during an iteration.</summary>
+/// <param name="Id">Id, from 1; 1 is the test itself.</param>
+/// <param name="Entry">Entry method (Type.Method).</param>
+/// <param name="Site">Where it was started, or null.</param>
+/// <param name="Parent">Task that started it, or 0.</param>
+/// <param name="Inline">True when its caller awaited it at once: it is part of the caller's flow.</param>
+public sealed record TaskInfo(int Id, string Entry, string? Site, int Parent, bool Inline);

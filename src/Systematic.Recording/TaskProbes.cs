@@ -1,0 +1,252 @@
+using System.ComponentModel;
+using System.Reflection;
+using Microsoft.Coyote.Runtime.CompilerServices;
+using ConfiguredTaskAwaitable = Microsoft.Coyote.Rewriting.Types.Runtime.CompilerServices.ConfiguredTaskAwaitable;
+using ControlledTask = Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task;
+
+namespace Systematic.Recording;
+
+/// <summary>
+/// Recording stand-ins for Coyote's controlled <see cref="Task"/> entry points: <c>Task.Run</c> starts a task of its
+/// own, awaits and joins record who waits for whom.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class TaskProbes
+{
+    /// <summary>Runs an action as a new task.</summary>
+    public static Task Run(Action action, string site) => Run(action, CancellationToken.None, site);
+
+    /// <summary>Runs an action as a new task.</summary>
+    public static Task Run(Action action, CancellationToken cancellationToken, string site)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            return ControlledTask.Run(action, cancellationToken);
+        }
+
+        var info = session.StartTask(EntryName(action.Method), site, false);
+        var task = ControlledTask.Run(
+            () =>
+            {
+                var previous = Recorder.SetCurrentTask(info.Id);
+                try
+                {
+                    action();
+                }
+                finally
+                {
+                    Recorder.Live?.EndTask(info.Id);
+                    Recorder.RestoreFlow(previous);
+                }
+            },
+            cancellationToken);
+        session.BindTask(task, info.Id);
+        return task;
+    }
+
+    /// <summary>Runs a function as a new task.</summary>
+    public static Task<TResult> Run<TResult>(Func<TResult> function, string site) => Run(function, CancellationToken.None, site);
+
+    /// <summary>Runs a function as a new task.</summary>
+    public static Task<TResult> Run<TResult>(Func<TResult> function, CancellationToken cancellationToken, string site)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            return ControlledTask.Run(function, cancellationToken);
+        }
+
+        var info = session.StartTask(EntryName(function.Method), site, false);
+        var task = ControlledTask.Run(
+            () =>
+            {
+                var previous = Recorder.SetCurrentTask(info.Id);
+                try
+                {
+                    return function();
+                }
+                finally
+                {
+                    Recorder.Live?.EndTask(info.Id);
+                    Recorder.RestoreFlow(previous);
+                }
+            },
+            cancellationToken);
+        session.BindTask(task, info.Id);
+        return task;
+    }
+
+    /// <summary>Runs an asynchronous function as a new task.</summary>
+    public static Task Run(Func<Task> function, string site) => Run(function, CancellationToken.None, site);
+
+    /// <summary>Runs an asynchronous function as a new task.</summary>
+    public static Task Run(Func<Task> function, CancellationToken cancellationToken, string site)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            return ControlledTask.Run(function, cancellationToken);
+        }
+
+        var info = session.StartTask(EntryName(function.Method), site, false);
+        var task = ControlledTask.Run(() => Forward(info.Id, function, site), cancellationToken);
+        session.BindTask(task, info.Id);
+        return task;
+    }
+
+    /// <summary>Runs an asynchronous function as a new task.</summary>
+    public static Task<TResult> Run<TResult>(Func<Task<TResult>> function, string site) => Run(function, CancellationToken.None, site);
+
+    /// <summary>Runs an asynchronous function as a new task.</summary>
+    public static Task<TResult> Run<TResult>(Func<Task<TResult>> function, CancellationToken cancellationToken, string site)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            return ControlledTask.Run(function, cancellationToken);
+        }
+
+        var info = session.StartTask(EntryName(function.Method), site, false);
+        var task = ControlledTask.Run(() => Forward(info.Id, function, site), cancellationToken);
+        session.BindTask(task, info.Id);
+        return task;
+    }
+
+    /// <summary>Creates a task that finishes when all of <paramref name="tasks"/> have.</summary>
+    public static Task WhenAll(Task[] tasks, string site)
+    {
+        var all = ControlledTask.WhenAll(tasks);
+        Recorder.Live?.Join(all, tasks);
+        return all;
+    }
+
+    /// <summary>Creates a task that finishes when all of <paramref name="tasks"/> have.</summary>
+    public static Task WhenAll(IEnumerable<Task> tasks, string site) => WhenAll(tasks.ToArray(), site);
+
+    /// <summary>Creates a task that finishes when all of <paramref name="tasks"/> have.</summary>
+    public static Task<TResult[]> WhenAll<TResult>(Task<TResult>[] tasks, string site)
+    {
+        var all = ControlledTask.WhenAll(tasks);
+        Recorder.Live?.Join(all, tasks);
+        return all;
+    }
+
+    /// <summary>Creates a task that finishes when all of <paramref name="tasks"/> have.</summary>
+    public static Task<TResult[]> WhenAll<TResult>(IEnumerable<Task<TResult>> tasks, string site) => WhenAll(tasks.ToArray(), site);
+
+    /// <summary>Blocks until all of <paramref name="tasks"/> finish.</summary>
+    public static void WaitAll(Task[] tasks, string site)
+    {
+        if (Recorder.Live is { } session && tasks.Any(t => !t.IsCompleted))
+        {
+            session.Emit(EventKind.Await, Recorder.CurrentTask, 0, site, awaited: tasks.SelectMany(session.Targets).ToArray());
+        }
+
+        ControlledTask.WaitAll(tasks);
+    }
+
+    /// <summary>Blocks until <paramref name="task"/> finishes.</summary>
+    public static void Wait(Task task, string site)
+    {
+        Awaiting(task, site);
+        ControlledTask.Wait(task);
+    }
+
+    /// <summary>Gets an awaiter for <paramref name="task"/>.</summary>
+    public static TaskAwaiter GetAwaiter(Task task, string site)
+    {
+        Awaiting(task, site);
+        return ControlledTask.GetAwaiter(task);
+    }
+
+    /// <summary>Gets an awaiter for <paramref name="task"/>.</summary>
+    public static TaskAwaiter<TResult> GetAwaiter<TResult>(Task<TResult> task, string site)
+    {
+        Awaiting(task, site);
+        return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task<TResult>.GetAwaiter(task);
+    }
+
+    /// <summary>Configures an await of <paramref name="task"/>.</summary>
+    public static ConfiguredTaskAwaitable ConfigureAwait(Task task, bool continueOnCapturedContext, string site)
+    {
+        Awaiting(task, site);
+        return ControlledTask.ConfigureAwait(task, continueOnCapturedContext);
+    }
+
+    /// <summary>Configures an await of <paramref name="task"/>.</summary>
+    public static Microsoft.Coyote.Rewriting.Types.Runtime.CompilerServices.ConfiguredTaskAwaitable<TResult> ConfigureAwait<TResult>(Task<TResult> task, bool continueOnCapturedContext, string site)
+    {
+        Awaiting(task, site);
+        return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task<TResult>.ConfigureAwait(task, continueOnCapturedContext);
+    }
+
+    /// <summary>Blocks until <paramref name="task"/> finishes and returns its result.</summary>
+    public static TResult get_Result<TResult>(Task<TResult> task, string site)
+    {
+        Awaiting(task, site);
+        return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task<TResult>.get_Result(task);
+    }
+
+    internal static string EntryName(MethodInfo method)
+    {
+        var type = method.DeclaringType;
+        var name = method.Name;
+        if (name.StartsWith('<'))
+        {
+            // A lambda: <Outer>b__0_1 declared in a closure class nested in the real type.
+            var end = name.IndexOf('>', StringComparison.Ordinal);
+            var outer = end > 1 ? name[1..end] : "lambda";
+            while (type is not null && type.Name.StartsWith('<'))
+            {
+                type = type.DeclaringType;
+            }
+
+            return $"{type?.Name ?? "?"}.{outer}.lambda";
+        }
+
+        return $"{type?.Name ?? "?"}.{name}";
+    }
+
+    private static T Forward<T>(int id, Func<T> function, string site)
+        where T : Task
+    {
+        var previous = Recorder.SetCurrentTask(id);
+        try
+        {
+            var inner = function();
+            if (Recorder.Live is { } session)
+            {
+                if (inner.IsCompleted)
+                {
+                    session.EndTask(id);
+                }
+                else
+                {
+                    // Task.Run unwraps the returned task: this task waits for it.
+                    session.Emit(EventKind.Await, id, 0, site, awaited: session.Targets(inner));
+                }
+            }
+
+            return inner;
+        }
+        finally
+        {
+            Recorder.RestoreFlow(previous);
+        }
+    }
+
+    private static void Awaiting(Task task, string site)
+    {
+        if (task.IsCompleted || Recorder.Live is not { } session)
+        {
+            return;
+        }
+
+        var current = Recorder.CurrentTask;
+        var targets = session.Targets(task);
+        if (targets is [-1] && session.State.Tasks.TryGetValue(current, out var state) && state.Blocked is WaitingForResource)
+        {
+            // Awaiting the task of a semaphore wait that was already recorded as such.
+            return;
+        }
+
+        session.Emit(EventKind.Await, current, 0, site, awaited: targets);
+    }
+}

@@ -1,0 +1,185 @@
+namespace Systematic.Recording;
+
+/// <summary>What a task is blocked on, if anything.</summary>
+public abstract record Blocking(string? Site, int Seq);
+
+/// <summary>Blocked waiting for a permit of a resource.</summary>
+public sealed record WaitingForResource(int Resource, string? Site, int Seq) : Blocking(Site, Seq);
+
+/// <summary>Blocked awaiting tasks that have not finished (-1: a task no probe started, such as a TaskCompletionSource's).</summary>
+public sealed record AwaitingTasks(IReadOnlyList<int> Targets, string? Site, int Seq) : Blocking(Site, Seq);
+
+/// <summary>
+/// The who-holds and who-waits state of an iteration, obtained by applying its events in order. The live recorder
+/// and every analysis use this same model.
+/// </summary>
+public sealed class WaitForState
+{
+    private readonly Dictionary<int, ResourceState> resources = [];
+    private readonly Dictionary<int, TaskState> tasks = [];
+
+    /// <summary>Gets the state of each resource seen so far.</summary>
+    public IReadOnlyDictionary<int, ResourceState> Resources => this.resources;
+
+    /// <summary>Gets the state of each task seen so far.</summary>
+    public IReadOnlyDictionary<int, TaskState> Tasks => this.tasks;
+
+    /// <summary>Gets the sequence number of the last event applied.</summary>
+    public int Seq { get; private set; }
+
+    /// <summary>Replays <paramref name="log"/> up to and including event <paramref name="upTo"/> (all when null).</summary>
+    public static WaitForState Replay(IterationLog log, int? upTo = null)
+    {
+        var state = new WaitForState();
+        foreach (var e in log.Events)
+        {
+            if (upTo is { } last && e.Seq > last)
+            {
+                break;
+            }
+
+            state.Apply(e, log);
+        }
+
+        return state;
+    }
+
+    /// <summary>Applies one event.</summary>
+    public void Apply(RecordedEvent e, IterationLog log)
+    {
+        this.Seq = e.Seq;
+        var task = e.Task > 0 ? this.TaskOf(e.Task) : null;
+        var resource = e.Resource > 0 ? this.ResourceOf(log.Resource(e.Resource)) : null;
+        if (task is not null && e.Kind is not EventKind.Await and not EventKind.Wait)
+        {
+            // A task that records anything else is running, so no longer blocked.
+            task.Blocked = null;
+        }
+
+        switch (e.Kind)
+        {
+            case EventKind.TaskEnd:
+                if (task is not null)
+                {
+                    task.Ended = true;
+                    task.EndSeq = e.Seq;
+                }
+
+                break;
+            case EventKind.Create:
+                resource!.Count = e.Count;
+                break;
+            case EventKind.Wait:
+                if (task is not null)
+                {
+                    task.Blocked = new WaitingForResource(e.Resource, e.Site, e.Seq);
+                }
+
+                break;
+            case EventKind.Acquire:
+                resource!.Count = e.Count >= 0 ? e.Count : resource.Count - 1;
+                resource.Acquires++;
+                resource.Holders[e.Task] = resource.Holders.GetValueOrDefault(e.Task) + 1;
+                resource.AcquireSites[e.Task] = e.Site;
+                break;
+            case EventKind.Release:
+                resource!.Releases += e.Amount;
+                resource.Count = e.Count >= 0 ? e.Count : resource.Count + e.Amount;
+                var held = resource.Holders.GetValueOrDefault(e.Task);
+                if (held >= e.Amount)
+                {
+                    resource.Holders[e.Task] = held - e.Amount;
+                }
+                else
+                {
+                    // Released by a task that did not take it: the resource is used for signaling.
+                    resource.Holders[e.Task] = 0;
+                    resource.ForeignReleasers.Add(e.Task);
+                }
+
+                break;
+            case EventKind.Await:
+                if (task is not null && e.Targets is { Count: > 0 } targets && targets.Any(t => t < 0 || !this.TaskOf(t).Ended))
+                {
+                    task.Blocked = new AwaitingTasks(targets, e.Site, e.Seq);
+                }
+
+                break;
+            case EventKind.OverRelease:
+                resource!.OverReleases++;
+                break;
+        }
+    }
+
+    private TaskState TaskOf(int id)
+    {
+        if (!this.tasks.TryGetValue(id, out var state))
+        {
+            state = new TaskState(id);
+            this.tasks.Add(id, state);
+        }
+
+        return state;
+    }
+
+    private ResourceState ResourceOf(ResourceInfo info)
+    {
+        if (!this.resources.TryGetValue(info.Id, out var state))
+        {
+            state = new ResourceState(info);
+            this.resources.Add(info.Id, state);
+        }
+
+        return state;
+    }
+}
+
+/// <summary>A resource's permits and holders at some point of an iteration.</summary>
+public sealed class ResourceState(ResourceInfo info)
+{
+    /// <summary>Gets the resource.</summary>
+    public ResourceInfo Info { get; } = info;
+
+    /// <summary>Gets the free permits (for a monitor: 1 free, 0 held).</summary>
+    public int Count { get; internal set; } = info.Initial;
+
+    /// <summary>Gets how many permits each task holds.</summary>
+    public Dictionary<int, int> Holders { get; } = [];
+
+    /// <summary>Gets where each holder last acquired.</summary>
+    public Dictionary<int, string?> AcquireSites { get; } = [];
+
+    /// <summary>Gets the tasks that released permits they had not taken (signaling use).</summary>
+    public HashSet<int> ForeignReleasers { get; } = [];
+
+    /// <summary>Gets the number of acquisitions.</summary>
+    public int Acquires { get; internal set; }
+
+    /// <summary>Gets the number of permits released.</summary>
+    public int Releases { get; internal set; }
+
+    /// <summary>Gets the number of releases that exceeded the limit.</summary>
+    public int OverReleases { get; internal set; }
+
+    /// <summary>Gets a value indicating whether some task released permits it had not taken, as producer/consumer code does.</summary>
+    public bool IsSignaling => this.ForeignReleasers.Count > 0;
+
+    /// <summary>Gets the tasks holding at least one permit.</summary>
+    public IEnumerable<int> HeldBy => this.Holders.Where(h => h.Value > 0).Select(h => h.Key);
+}
+
+/// <summary>A task's progress at some point of an iteration.</summary>
+public sealed class TaskState(int id)
+{
+    /// <summary>Gets the task id.</summary>
+    public int Id { get; } = id;
+
+    /// <summary>Gets a value indicating whether the task finished.</summary>
+    public bool Ended { get; internal set; }
+
+    /// <summary>Gets the sequence number of its end event.</summary>
+    public int EndSeq { get; internal set; }
+
+    /// <summary>Gets what the task is blocked on, or null when it is running or finished.</summary>
+    public Blocking? Blocked { get; internal set; }
+}
