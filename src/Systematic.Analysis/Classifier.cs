@@ -184,9 +184,12 @@ public static class Classifier
 
         private List<Waiting> Waitings() =>
             this.state.Tasks.Values
-                .Where(t => !t.Ended && t.Blocked is not null)
+                .Where(t => !t.Ended && t.Blocked is not null && !this.AwaitsOnlyItself(t))
                 .Select(t => new Waiting(view.TaskName(t.Id), this.Describe(t.Blocked!), t.Blocked!.Site))
                 .ToList();
+
+        private bool AwaitsOnlyItself(TaskState task) =>
+            task.Blocked is AwaitingTasks a && a.Targets.All(t => t > 0 && view.Logical(t) == view.Logical(task.Id));
 
         private string Describe(Blocking blocking) => blocking switch
         {
@@ -194,6 +197,9 @@ public static class Classifier
             AwaitingTasks a => $"awaits {string.Join(", ", a.Targets.Select(t => $"`{view.TaskName(t)}`"))} at {LogView.Short(a.Site)}",
             _ => "is blocked",
         };
+
+        /// <summary>A lock: a monitor, or a semaphore created with a maximum of one permit (SemaphoreSlim(1, 1), a Lock).</summary>
+        private static bool IsExclusive(ResourceInfo resource) => resource.Kind == ResourceKind.Monitor || resource.Max == 1;
 
         /// <summary>An edge of the wait-for graph between logical tasks.</summary>
         private sealed record Edge(int From, int To, int Resource, string? Site, int Waiter);
@@ -215,10 +221,10 @@ public static class Classifier
                             blockers.AddRange(resource.ForeignReleasers.Where(h => !view.Ended(h)));
                         }
 
-                        if (resource.Info.Kind == ResourceKind.Semaphore && resource.Info.Limit > 1 && blockers.All(b => view.Logical(b) == from))
+                        if (!IsExclusive(resource.Info) && blockers.All(b => view.Logical(b) == from))
                         {
-                            // A counting semaphore only the waiter holds: whoever else is alive is expected to release it.
-                            blockers.AddRange(live.Where(t => view.Logical(t) != from && this.state.Tasks[t].Blocked is not null));
+                            // A counting semaphore only the waiter holds: the other tasks blocked on resources are the ones expected to release it.
+                            blockers.AddRange(live.Where(t => view.Logical(t) != from && this.state.Tasks[t].Blocked is WaitingForResource));
                         }
 
                         foreach (var blocker in blockers.Distinct())
@@ -315,7 +321,7 @@ public static class Classifier
                 var resource = this.log.Resource(resources[0]);
                 var waitEdge = cycle.First(e => e.Resource != 0);
                 var holders = this.state.Resources[resource.Id].HeldBy.Select(view.TaskName).Distinct().ToList();
-                if (resource.Limit <= 1)
+                if (IsExclusive(resource))
                 {
                     var sentence = $"Task `{view.TaskName(waitEdge.To)}` holds `{resource.Name}` and awaits work in which `{view.TaskName(waitEdge.From)}` waits at {LogView.Short(waitEdge.Site)} " +
                         $"for that same `{resource.Name}`: a self-deadlock through a nested call.";

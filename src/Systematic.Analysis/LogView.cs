@@ -13,7 +13,7 @@ public sealed class LogView
         this.Log = log;
         this.State = WaitForState.Replay(log, upTo);
         var logical = log.Tasks.Where(t => this.Logical(t.Id) == t.Id).ToList();
-        foreach (var group in logical.GroupBy(t => ShortEntry(t)))
+        foreach (var group in logical.GroupBy(t => ShortEntry(this.NamedBy(t))))
         {
             var members = group.OrderBy(t => t.Id).ToList();
             for (var i = 0; i < members.Count; i++)
@@ -29,17 +29,8 @@ public sealed class LogView
     /// <summary>Gets the who-holds/who-waits state.</summary>
     public WaitForState State { get; }
 
-    /// <summary>Gets the logical task a task belongs to: an async call awaited at once is part of its caller.</summary>
-    public int Logical(int task)
-    {
-        var guard = 0;
-        while (task > 0 && task <= this.Log.Tasks.Count && this.Log.Task(task) is { Inline: true, Parent: > 0 } info && guard++ < 10_000)
-        {
-            task = info.Parent;
-        }
-
-        return task;
-    }
+    /// <summary>Gets the logical task a task belongs to (see <see cref="IterationLog.Logical"/>).</summary>
+    public int Logical(int task) => this.Log.Logical(task);
 
     /// <summary>Gets a task's readable name (the name of its logical task).</summary>
     public string TaskName(int task) => task switch
@@ -68,6 +59,17 @@ public sealed class LogView
     {
         var logical = this.Logical(task);
         return logical > 0 && this.State.Tasks.TryGetValue(logical, out var state) && state.Ended;
+    }
+
+    /// <summary>A lambda task is named after the first named method it runs in its own flow (Task.Run(async () => await Fetch()) is Fetch).</summary>
+    private TaskInfo NamedBy(TaskInfo task)
+    {
+        if (task.Id == 1 || !task.Entry.EndsWith(".lambda", StringComparison.Ordinal))
+        {
+            return task;
+        }
+
+        return this.Log.Tasks.FirstOrDefault(t => t.Id > task.Id && t.Inline && !t.Entry.EndsWith(".lambda", StringComparison.Ordinal) && this.Logical(t.Id) == task.Id) ?? task;
     }
 
     private static string ShortEntry(TaskInfo task)

@@ -17,7 +17,7 @@ internal static class CommandLine
         {
             foreach (var e in parsed.Errors)
             {
-                error.WriteLine($"systematic: {e.Message}");
+                error.WriteLine($"systematic: {OneLine(e.Message)}");
             }
 
             return (int)ExitCode.InputError;
@@ -71,6 +71,9 @@ internal static class CommandLine
         return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay };
     }
 
+    private static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
     private static int Guard(TextWriter error, Func<ExitCode> action)
     {
         try
@@ -79,7 +82,7 @@ internal static class CommandLine
         }
         catch (HarnessException e)
         {
-            error.WriteLine($"systematic: {e.Message}");
+            error.WriteLine($"systematic: {OneLine(e.Message)}");
             return (int)ExitCode.InputError;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

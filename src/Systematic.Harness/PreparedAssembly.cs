@@ -78,6 +78,11 @@ public sealed class PreparedAssembly
                 throw new HarnessException($"{System.IO.Path.GetFileName(path)} targets {framework}; Systematic runs .NET (Core) 8+ assemblies.");
             }
 
+            if (!module.GetTypes().SelectMany(t => t.Methods).Any(m => m.CustomAttributes.Any(a => a.AttributeType.FullName == TestAttribute)))
+            {
+                throw new HarnessException($"No Coyote [Test] methods found in {System.IO.Path.GetFileName(path)}.");
+            }
+
             if (framework is not null && framework.Contains("Version=v", StringComparison.Ordinal) &&
                 Version.TryParse(framework[(framework.IndexOf("Version=v", StringComparison.Ordinal) + 9)..], out var version) &&
                 version.Major > Environment.Version.Major)

@@ -54,13 +54,26 @@ public static class Instrumenter
         resolver.AddSearchDirectory(inputDirectory);
         resolver.AddSearchDirectory(System.IO.Path.GetDirectoryName(recordingPath)!);
         var hasSymbols = File.Exists(System.IO.Path.ChangeExtension(input, ".pdb"));
-        using var module = ModuleDefinition.ReadModule(input, new ReaderParameters
+        ModuleDefinition Read(bool symbols) => ModuleDefinition.ReadModule(input, new ReaderParameters
         {
-            ReadSymbols = hasSymbols,
+            ReadSymbols = symbols,
             AssemblyResolver = resolver,
             ReadingMode = ReadingMode.Immediate,
             InMemory = true,
         });
+        ModuleDefinition read;
+        try
+        {
+            read = Read(hasSymbols);
+        }
+        catch (SymbolsNotMatchingException)
+        {
+            // A stale PDB: instrument without source lines rather than not at all.
+            hasSymbols = false;
+            read = Read(false);
+        }
+
+        using var module = read;
         if (!module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature))
         {
             throw new InvalidOperationException($"'{input}' has not been rewritten by Coyote; run `coyote rewrite` on it first.");

@@ -16,14 +16,14 @@ internal static class Naming
         {
             // No PDB: <Worker>d__1.MoveNext is Worker.
             var stateMachine = method.DeclaringType;
-            return $"{RealType(stateMachine).Name}.{Between(stateMachine.Name)}";
+            return $"{TypeName(RealType(stateMachine))}.{Between(stateMachine.Name)}";
         }
 
         var name = method.Name;
         var type = RealType(method.DeclaringType);
         if (!name.StartsWith('<'))
         {
-            return $"{type.Name}.{name}";
+            return $"{TypeName(type)}.{name}";
         }
 
         var outer = Between(name);
@@ -32,10 +32,10 @@ internal static class Naming
         {
             var start = local + 4;
             var end = name.IndexOf('|', start);
-            return $"{type.Name}.{outer}.{(end > start ? name[start..end] : name[start..])}";
+            return $"{TypeName(type)}.{outer}.{(end > start ? name[start..end] : name[start..])}";
         }
 
-        return $"{type.Name}.{outer}.lambda";
+        return $"{TypeName(type)}.{outer}.lambda";
     }
 
     /// <summary>Gets the name Coyote gives a test: <c>Namespace.Type.Method</c>, nested types joined with '+'.</summary>
@@ -49,7 +49,14 @@ internal static class Naming
             return Between(field.Name);
         }
 
-        return field.DeclaringType.Name.StartsWith('<') ? field.Name : $"{field.DeclaringType.Name}.{field.Name}";
+        return field.DeclaringType.Name.StartsWith('<') ? field.Name : $"{TypeName(field.DeclaringType)}.{field.Name}";
+    }
+
+    /// <summary>A type's name without its generic arity (<c>Queue`1</c> is <c>Queue</c>).</summary>
+    public static string TypeName(TypeReference type)
+    {
+        var tick = type.Name.IndexOf('`', StringComparison.Ordinal);
+        return tick > 0 ? type.Name[..tick] : type.Name;
     }
 
     private static TypeDefinition RealType(TypeDefinition type)

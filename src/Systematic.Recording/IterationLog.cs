@@ -50,7 +50,41 @@ public sealed class IterationLog
         return log;
     }
 
+    /// <summary>Gets the logical task a task belongs to: an async call awaited at once, or the body a Task.Run delegate returns, is part of its starter.</summary>
+    public int Logical(int task)
+    {
+        for (var guard = 0; task > 0 && task <= this.tasks.Count && guard < 100_000; guard++)
+        {
+            var info = this.tasks[task - 1];
+            if (!info.Inline || info.Parent <= 0)
+            {
+                break;
+            }
+
+            task = info.Parent;
+        }
+
+        return task;
+    }
+
     internal int NextSeq => this.events.Count + 1;
+
+    internal void Adopt(int parent, int child)
+    {
+        var info = this.tasks[child - 1];
+        if (info.Parent != parent || info.Inline)
+        {
+            return;
+        }
+
+        this.tasks[child - 1] = info with { Inline = true };
+        var starter = this.tasks[parent - 1];
+        if (starter.Entry.EndsWith(".lambda", StringComparison.Ordinal))
+        {
+            // Task.Run(() => Worker(i)) is a task named Worker.
+            this.tasks[parent - 1] = starter with { Entry = info.Entry };
+        }
+    }
 
     internal void Add(RecordedEvent e) => this.events.Add(e);
 

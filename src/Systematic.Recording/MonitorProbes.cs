@@ -93,7 +93,7 @@ public static class MonitorProbes
         if (Recorder.Live is { } session && session.TryGetResource(obj, out var resource))
         {
             var task = Recorder.CurrentTask;
-            var stillHeld = session.State.Resources.TryGetValue(resource.Id, out var state) && state.Holders.GetValueOrDefault(task) > 1;
+            var stillHeld = session.State.Resources.TryGetValue(resource.Id, out var state) && state.Holders.GetValueOrDefault(session.Log.Logical(task)) > 1;
             session.Emit(EventKind.Release, task, resource.Id, site, stillHeld ? 0 : 1);
         }
     }
@@ -133,5 +133,5 @@ public static class MonitorProbes
     }
 
     private static bool HeldByOther(Session session, int resource, int task) =>
-        session.State.Resources.TryGetValue(resource, out var state) && state.HeldBy.Any(holder => holder != task);
+        session.State.Resources.TryGetValue(resource, out var state) && state.HeldBy.Any(holder => holder != session.Log.Logical(task));
 }

@@ -196,7 +196,7 @@ internal sealed class Session(int id, IterationLog log)
     {
         if (!this.resources.TryGetValue(target, out var info))
         {
-            var name = hint ?? (kind == ResourceKind.Monitor ? "lock" : "semaphore");
+            var name = hint ?? $"{(kind == ResourceKind.Monitor ? "lock" : "SemaphoreSlim")}@{SourceSite.Parse(AsyncProbes.Site(site))?.Short ?? "?"}";
             info = this.Log.AddResource(kind, name, AsyncProbes.Site(site), initial, max);
             this.resources.Add(target, info);
             this.targets.Add(info.Id, target);
@@ -231,6 +231,14 @@ internal sealed class Session(int id, IterationLog log)
         if (id > 0 && this.State.Tasks.TryGetValue(id, out var state) && !state.Ended)
         {
             this.Emit(EventKind.TaskEnd, id, 0, null);
+        }
+    }
+
+    public void Adopt(int parent, Task child)
+    {
+        if (this.taskIds.TryGetValue(child, out var id) && id > 0)
+        {
+            this.Log.Adopt(parent, id);
         }
     }
 

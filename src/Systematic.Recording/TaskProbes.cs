@@ -213,6 +213,7 @@ public static class TaskProbes
             var inner = function();
             if (Recorder.Live is { } session)
             {
+                session.Adopt(id, inner);
                 if (inner.IsCompleted)
                 {
                     session.EndTask(id);

@@ -77,24 +77,26 @@ public sealed class WaitForState
 
                 break;
             case EventKind.Acquire:
+                var taker = log.Logical(e.Task);
                 resource!.Count = e.Count >= 0 ? e.Count : resource.Count - 1;
                 resource.Acquires++;
-                resource.Holders[e.Task] = resource.Holders.GetValueOrDefault(e.Task) + 1;
-                resource.AcquireSites[e.Task] = e.Site;
+                resource.Holders[taker] = resource.Holders.GetValueOrDefault(taker) + 1;
+                resource.AcquireSites[taker] = e.Site;
                 break;
             case EventKind.Release:
+                var releaser = log.Logical(e.Task);
                 resource!.Releases += e.Amount;
                 resource.Count = e.Count >= 0 ? e.Count : resource.Count + e.Amount;
-                var held = resource.Holders.GetValueOrDefault(e.Task);
+                var held = resource.Holders.GetValueOrDefault(releaser);
                 if (held >= e.Amount)
                 {
-                    resource.Holders[e.Task] = held - e.Amount;
+                    resource.Holders[releaser] = held - e.Amount;
                 }
                 else
                 {
                     // Released by a task that did not take it: the resource is used for signaling.
-                    resource.Holders[e.Task] = 0;
-                    resource.ForeignReleasers.Add(e.Task);
+                    resource.Holders[releaser] = 0;
+                    resource.ForeignReleasers.Add(releaser);
                 }
 
                 break;
@@ -143,7 +145,7 @@ public sealed class ResourceState(ResourceInfo info)
     /// <summary>Gets the free permits (for a monitor: 1 free, 0 held).</summary>
     public int Count { get; internal set; } = info.Initial;
 
-    /// <summary>Gets how many permits each task holds.</summary>
+    /// <summary>Gets how many permits each logical task holds.</summary>
     public Dictionary<int, int> Holders { get; } = [];
 
     /// <summary>Gets where each holder last acquired.</summary>

@@ -1,0 +1,65 @@
+using Systematic.Harness;
+
+namespace Systematic.Tests;
+
+/// <summary>Paths of the repository and of the assemblies under test.</summary>
+internal static class Paths
+{
+    public static string RepoRoot { get; } = FindRoot();
+
+    public static string Catalog => RunSession.CatalogPath;
+
+    public static string UserCode => Sample("Samples.UserCode");
+
+    public static string Uncontrolled => Sample("Samples.Uncontrolled");
+
+    public static string NewTempDir(string name)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "systematic-tests", $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static string Sample(string name)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        return Path.Combine(RepoRoot, "tests", name, "bin", configuration, "net10.0", name + ".dll");
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Systematic.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Cannot find the repository root (Systematic.sln).");
+    }
+}
+
+/// <summary>The catalog, prepared (copied, instrumented, loaded) once for all tests.</summary>
+public sealed class CatalogFixture : IDisposable
+{
+    public CatalogFixture()
+    {
+        this.OutDir = Paths.NewTempDir("catalog");
+        this.Assembly = PreparedAssembly.Prepare(Paths.Catalog, Path.Combine(this.OutDir, ".assemblies"));
+    }
+
+    public string OutDir { get; }
+
+    public PreparedAssembly Assembly { get; }
+
+    public TestCase Test(string shortName) => this.Assembly.Tests.Single(t => t.ShortName == shortName);
+
+    public void Dispose()
+    {
+        // Reports stay in the temp folder for inspection after a failing run.
+    }
+}
+
+[CollectionDefinition("engine")]
+public sealed class EngineCollection : ICollectionFixture<CatalogFixture>;

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Systematic.Harness;
+
+namespace Systematic.Tests;
+
+/// <summary>The diagnosis names the right resource, task and source line, in failure.json and report.md.</summary>
+[Collection("engine")]
+public sealed class ReportTests(CatalogFixture catalog)
+{
+    [Fact]
+    public void LeakNamesTheSemaphoreTheLeakingTaskAndItsAcquireLine()
+    {
+        var line = SourceLine("NoFinally.cs", "FetchBuggyAsync(Semaphore", "connections.AcquireAsync()");
+
+        var (failure, markdown) = this.Fail("NoFinallyBuggy");
+
+        Assert.Equal(FailureKind.Leak, failure.Kind);
+        Assert.Equal("connections", Assert.Single(failure.Resources));
+        Assert.Contains("`FetchBuggyAsync#", failure.Sentence, StringComparison.Ordinal);
+        Assert.Contains($"NoFinally.cs:{line}", failure.Sentence, StringComparison.Ordinal);
+        Assert.StartsWith("# Leak:", markdown, StringComparison.Ordinal);
+        Assert.Contains("## Timeline", markdown, StringComparison.Ordinal);
+        Assert.Contains(failure.Replay.Coyote, markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LockOrderCycleNamesBothLocksBothTransfersAndTheWaitingLine()
+    {
+        var line = SourceLine("LockOrder.cs", "TransferBuggyAsync(", "to.Guard.HoldAsync()");
+
+        var (failure, markdown) = this.Fail("LockOrderBuggy");
+
+        Assert.Equal(FailureKind.LockOrderDeadlock, failure.Kind);
+        Assert.Equal(["accountA", "accountB"], failure.Resources.Order(StringComparer.Ordinal));
+        Assert.Equal(2, failure.Cycle.Count);
+        Assert.Equal(["TransferBuggyAsync#1", "TransferBuggyAsync#2"], failure.Cycle.Select(c => c.Waiter).Order(StringComparer.Ordinal));
+        Assert.All(failure.Cycle, link => Assert.Contains($"LockOrder.cs|{line}|", link.Site, StringComparison.Ordinal));
+        Assert.Contains("a lock-order cycle", failure.Sentence, StringComparison.Ordinal);
+        Assert.Contains("## Wait-for cycle", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SelfDeadlockNamesTheLockTheTaskAndBothLines()
+    {
+        var taken = SourceLine("Reentrant.cs", "DepositBuggyAsync(", "guard.HoldAsync()");
+        var waits = SourceLine("Reentrant.cs", "Task ChargeFeeAsync(", "guard.HoldAsync()");
+
+        var (failure, _) = this.Fail("ReentrantBuggy");
+
+        Assert.Equal(FailureKind.SelfDeadlock, failure.Kind);
+        Assert.Equal("wallet", Assert.Single(failure.Resources));
+        Assert.Contains("`DepositBuggyAsync#", failure.Sentence, StringComparison.Ordinal);
+        Assert.Contains($"waits at Reentrant.cs:{waits}", failure.Sentence, StringComparison.Ordinal);
+        Assert.Contains($"taken at Reentrant.cs:{taken}", failure.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FailureJsonIsVersionedAndCarriesTheRecordedTimeline()
+    {
+        var (failure, _) = this.Fail("EarlyReturnBuggy");
+
+        Assert.Equal(FailureDocument.CurrentSchema, failure.Schema);
+        Assert.NotNull(failure.Log);
+        Assert.Contains(failure.Log.Events, e => e.Kind == Recording.EventKind.Acquire);
+        Assert.True(File.Exists(failure.Assembly));
+        Assert.True(failure.Reproducible);
+    }
+
+    private (FailureDocument Failure, string Markdown) Fail(string test)
+    {
+        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5 }).Run(catalog.Test(test), Paths.NewTempDir(test));
+        Assert.Equal(Outcome.Bug, outcome.Outcome);
+        var json = File.ReadAllText(Path.Combine(outcome.ReportDir!, FailureReport.JsonFile));
+        var failure = JsonSerializer.Deserialize<FailureDocument>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } })!;
+        return (failure, File.ReadAllText(Path.Combine(outcome.ReportDir!, FailureReport.MarkdownFile)));
+    }
+
+    /// <summary>The 1-based line of the first <paramref name="marker"/> after the line containing <paramref name="method"/>.</summary>
+    internal static int SourceLine(string file, string method, string marker)
+    {
+        var lines = File.ReadAllLines(Path.Combine(Paths.RepoRoot, "src", "Systematic.Catalog", "Patterns", file));
+        var start = Array.FindIndex(lines, l => l.Contains(method, StringComparison.Ordinal) && !l.TrimStart().StartsWith("//", StringComparison.Ordinal) && l.Contains("async", StringComparison.Ordinal));
+        Assert.True(start >= 0, $"{method} not found in {file}");
+        var index = Array.FindIndex(lines, start, l => l.Contains(marker, StringComparison.Ordinal));
+        Assert.True(index >= 0, $"{marker} not found after {method} in {file}");
+        return index + 1;
+    }
+}
