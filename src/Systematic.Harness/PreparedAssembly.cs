@@ -14,6 +14,9 @@ public sealed class PreparedAssembly
 {
     private const string TestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";
 
+    /// <summary>Bumped whenever the layout of a prepared copy changes, so stale cached copies are not reused.</summary>
+    private const string PreparationVersion = "2";
+
     private PreparedAssembly(string source, string path, IReadOnlyList<string> notes)
     {
         this.SourcePath = source;
@@ -138,6 +141,7 @@ public sealed class PreparedAssembly
                 File.Move(pdb, System.IO.Path.ChangeExtension(copy, ".pdb"), overwrite: true);
             }
 
+            DependencyManifest.Complete(copy);
             notes.Add($"instrumented into {folder}: {result.ProbedCalls} probed calls, {result.AsyncMethods} async methods, {result.Tests} tests");
             File.WriteAllText(System.IO.Path.Combine(scratch, ".complete"), source);
             try
@@ -172,7 +176,7 @@ public sealed class PreparedAssembly
         sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
         var recording = File.ReadAllBytes(typeof(Recorder).Assembly.Location);
         sha.TransformBlock(recording, 0, recording.Length, null, 0);
-        var version = System.Text.Encoding.UTF8.GetBytes(Instrumenter.Version);
+        var version = System.Text.Encoding.UTF8.GetBytes($"{Instrumenter.Version}/{PreparationVersion}");
         sha.TransformFinalBlock(version, 0, version.Length);
         return Convert.ToHexString(sha.Hash!)[..12].ToLowerInvariant();
     }

@@ -50,7 +50,7 @@ public static class FailureReport
             Iteration = outcome.FirstBugIteration ?? 0,
             Seed = outcome.Seed,
             Strategy = outcome.Strategy,
-            Replay = Commands(folder, test.Assembly.Path, tracePath),
+            Replay = Commands(folder, test.Assembly.Path, tracePath, test.Name),
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0,
             Log = log is null ? null : LogDocument.From(log),
@@ -81,14 +81,14 @@ public static class FailureReport
     }
 
     /// <summary>Gets the exact replay commands for a failure.</summary>
-    public static ReplayCommands Commands(string folder, string assembly, string trace)
+    public static ReplayCommands Commands(string folder, string assembly, string trace, string test)
     {
         var cli = CoyoteCli.FindManifestRoot() is { } root && File.Exists(Path.Combine(root, "src", "Systematic.Cli", "Systematic.Cli.csproj"))
             ? $"dotnet run --project {Quote(Path.Combine(root, "src", "Systematic.Cli"))} --"
             : "systematic";
         return new ReplayCommands(
             $"{cli} replay {Quote(folder)}",
-            $"dotnet tool run coyote replay {Quote(assembly)} {Quote(trace)}");
+            $"dotnet tool run coyote replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
 
     /// <summary>Renders <c>report.md</c>.</summary>
