@@ -309,7 +309,10 @@ public static class Classifier
                 for (var i = 0; i < cycle.Count; i++)
                 {
                     var e = cycle[i];
-                    var what = e.Resource != 0 ? $"waits at {LogView.Short(e.Site)} for `{view.ResourceName(e.Resource)}`, held by `{view.TaskName(e.To)}`" : $"awaits `{view.TaskName(e.To)}` at {LogView.Short(e.Site)}";
+                    var holds = e.Resource != 0 && this.state.Resources[e.Resource].HeldBy.Any(h => view.Logical(h) == e.To);
+                    var what = e.Resource == 0 ? $"awaits `{view.TaskName(e.To)}` at {LogView.Short(e.Site)}"
+                        : holds ? $"waits at {LogView.Short(e.Site)} for `{view.ResourceName(e.Resource)}`, held by `{view.TaskName(e.To)}`"
+                        : $"waits at {LogView.Short(e.Site)} for `{view.ResourceName(e.Resource)}`, which only `{view.TaskName(e.To)}` releases";
                     parts.Add(i == 0 ? $"Task `{view.TaskName(e.From)}` {what}" : $"which {what}");
                 }
 

@@ -38,10 +38,12 @@ internal static class CommandLine
         var timeout = new Option<double?>("--timeout", "-t") { Description = "Wall-clock budget per test, in seconds." };
         var outdir = new Option<string>("--outdir", "-o") { Description = "Report folder.", DefaultValueFactory = _ => "coyote-reports" };
         var filter = new Option<string?>("--filter") { Description = "Run tests whose full name contains this text ('|' separates alternatives)." };
+        var workers = new Option<int>("--workers") { Description = "Tests run at once, each in a worker process of its own.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var inProcess = new Option<bool>("--in-process") { Description = "Run tests in this process instead of isolated workers (a hanging or crashing test then stops the run)." };
 
         var test = new Command("test", "Explore every Coyote test of the assemblies (default: the catalog), classify each failure and write its trace and report.")
         {
-            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter,
+            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, inProcess,
         };
         test.SetAction(parse => Guard(error, () =>
         {
@@ -55,6 +57,8 @@ internal static class CommandLine
                 Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 OutDir = parse.GetValue(outdir)!,
                 Filter = parse.GetValue(filter),
+                Workers = parse.GetValue(workers),
+                Isolated = !parse.GetValue(inProcess),
             };
             return TestCommand.Run(parse.GetValue(assemblies) ?? [], options, output);
         }));
@@ -68,7 +72,17 @@ internal static class CommandLine
         var replay = new Command("replay", "Re-execute a recorded schedule and check the same failure (kind and resources) happens again.") { path, breakOption };
         replay.SetAction(parse => Guard(error, () => ReplayCommand.Run(parse.GetValue(path)!, parse.GetValue(breakOption), output)));
 
-        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay };
+        var workerAssembly = new Option<string>("--assembly") { Required = true };
+        var workerTest = new Option<string>("--test") { Required = true };
+        var workerRunDir = new Option<string>("--run-dir") { Required = true };
+        var workerResult = new Option<string>("--result") { Required = true };
+        var workerOptions = new Option<string>("--options") { Required = true };
+        var worker = new Command("worker", "Runs one test for a parent `systematic test` (internal).") { workerAssembly, workerTest, workerRunDir, workerResult, workerOptions };
+        worker.Hidden = true;
+        worker.SetAction(parse => Guard(error, () => WorkerCommand.Run(
+            parse.GetValue(workerAssembly)!, parse.GetValue(workerTest)!, parse.GetValue(workerRunDir)!, parse.GetValue(workerResult)!, parse.GetValue(workerOptions)!, output)));
+
+        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, worker };
     }
 
     private static string OneLine(string text) =>

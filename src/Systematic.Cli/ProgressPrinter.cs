@@ -13,7 +13,25 @@ internal sealed class ProgressPrinter(TextWriter output, int total, TimeSpan? pe
     private int done;
     private int bugs;
 
+    private readonly Lock gate = new();
+
     public void Report(Progress progress)
+    {
+        lock (this.gate)
+        {
+            this.ReportLocked(progress);
+        }
+    }
+
+    public void Done(TestOutcome outcome, int index, int count)
+    {
+        lock (this.gate)
+        {
+            this.DoneLocked(outcome, index, count);
+        }
+    }
+
+    private void ReportLocked(Progress progress)
     {
         var left = perTest is { } t ? $", at most {(total - this.done) * t.TotalSeconds:0}s left" : "";
         var line = string.Create(CultureInfo.InvariantCulture, $"[{this.clock.Elapsed.TotalSeconds,5:0}s] {this.done}/{total} tests, {this.bugs} bug(s); {Short(progress.Test)}: {progress.Iterations} iterations{left}");
@@ -28,7 +46,7 @@ internal sealed class ProgressPrinter(TextWriter output, int total, TimeSpan? pe
         }
     }
 
-    public void Done(TestOutcome outcome, int index, int count)
+    private void DoneLocked(TestOutcome outcome, int index, int count)
     {
         this.done = index;
         if (outcome.Outcome == Outcome.Bug)

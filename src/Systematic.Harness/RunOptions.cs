@@ -27,6 +27,15 @@ public sealed record RunOptions
     /// <summary>Gets the test-name filter, or null for all tests.</summary>
     public string? Filter { get; init; }
 
+    /// <summary>Gets whether each test runs in a worker process of its own, so one that hangs or crashes cannot take the run down. The default is true.</summary>
+    public bool Isolated { get; init; } = true;
+
+    /// <summary>Gets how many worker processes run tests at once. The default is the number of processors.</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Gets the hard wall-clock limit of one test's worker: <see cref="Timeout"/> (default 5 minutes) plus a grace period.</summary>
+    public TimeSpan WorkerBudget => (this.Timeout ?? TimeSpan.FromMinutes(5)) + TimeSpan.FromSeconds(15);
+
     /// <summary>Gets the strategies Coyote 1.7 offers, by the names <c>coyote test -s</c> uses, plus <c>portfolio</c>.</summary>
     public static IReadOnlyList<string> Strategies { get; } =
         ["portfolio", "random", "probabilistic", "prioritization", "fair-prioritization", "delay-bounding", "fair-delay-bounding", "q-learning"];
@@ -52,6 +61,11 @@ public sealed record RunOptions
         if (this.Timeout is { } t && t <= TimeSpan.Zero)
         {
             throw new HarnessException("--timeout must be a positive number of seconds.");
+        }
+
+        if (this.Workers < 1)
+        {
+            throw new HarnessException("--workers must be at least 1.");
         }
 
         if (this.StrategyBound is not null && this.Strategy is null or "portfolio" or "random" or "q-learning")

@@ -44,19 +44,25 @@ public sealed class RunSession(RunOptions options)
         var started = DateTimeOffset.UtcNow;
         var (runId, runDir) = CreateRunFolder(options.OutDir);
         var runner = new TestRunner(options, progress);
-        var outcomes = new List<TestOutcome>();
+        var outcomes = new TestOutcome?[tests.Count];
+        var finished = 0;
+        var gate = new object();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        foreach (var test in tests)
+
+        void RunOne(int index)
         {
+            var test = tests[index];
             if (cancellation.IsCancellationRequested)
             {
-                break;
+                return;
             }
 
             TestOutcome outcome;
             try
             {
-                outcome = runner.Run(test, runDir, cancellation);
+                outcome = options.Isolated
+                    ? WorkerProcess.Run(test, options, runDir, progress, cancellation)
+                    : runner.Run(test, runDir, cancellation);
             }
             catch (HarnessException e)
             {
@@ -67,15 +73,31 @@ public sealed class RunSession(RunOptions options)
                 outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = $"{e.GetType().Name}: {e.Message}" };
             }
 
-            outcomes.Add(outcome);
-            done?.Invoke(outcome, outcomes.Count, tests.Count);
+            lock (gate)
+            {
+                outcomes[index] = outcome;
+                finished++;
+                done?.Invoke(outcome, finished, tests.Count);
 
-            // The summary is rewritten after every test, so an interrupted run still has one.
-            WriteSummary(runId, runDir, options, started, outcomes, assemblies, interrupted: false, finished: false);
+                // The summary is rewritten after every test, so an interrupted run still has one.
+                WriteSummary(runId, runDir, options, started, outcomes.OfType<TestOutcome>().ToList(), assemblies, interrupted: false, finished: false);
+            }
         }
 
-        var result = new RunResult(runId, runDir, outcomes, assemblies, cancellation.IsCancellationRequested, clock.Elapsed);
-        WriteSummary(runId, runDir, options, started, outcomes, assemblies, result.Interrupted, finished: true, result.ExitCode);
+        if (options.Isolated && options.Workers > 1)
+        {
+            Parallel.For(0, tests.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, RunOne);
+        }
+        else
+        {
+            for (var i = 0; i < tests.Count; i++)
+            {
+                RunOne(i);
+            }
+        }
+
+        var result = new RunResult(runId, runDir, outcomes.OfType<TestOutcome>().ToList(), assemblies, cancellation.IsCancellationRequested, clock.Elapsed);
+        WriteSummary(runId, runDir, options, started, result.Outcomes, assemblies, result.Interrupted, finished: true, result.ExitCode);
         PointLatest(options.OutDir, runId);
         return result;
     }

@@ -8,8 +8,9 @@ public sealed class BoundedSemaphore : Semaphore
 {
     /// <summary>Creates a bounded semaphore with <paramref name="value"/> permits, which is also its maximum.</summary>
     public BoundedSemaphore(int value = 1, string? name = null)
-        : base(value, Math.Max(value, 1), name)
+        : base(value, value, name)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
         this.Bound = value;
     }
 

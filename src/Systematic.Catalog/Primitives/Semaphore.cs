@@ -48,9 +48,19 @@ public class Semaphore
     /// <summary>Waits at most <paramref name="timeout"/> for a permit; returns whether it was taken.</summary>
     public async Task<bool> AcquireAsync(TimeSpan timeout)
     {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be non-negative or Timeout.InfiniteTimeSpan.");
+        }
+
         if (await this.gate.WaitAsync(0))
         {
             return true;
+        }
+
+        if (timeout == TimeSpan.Zero)
+        {
+            return false;
         }
 
         while (true)

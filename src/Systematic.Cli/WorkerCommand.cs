@@ -1,0 +1,44 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Systematic.Harness;
+
+namespace Systematic.Cli;
+
+/// <summary><c>systematic worker</c>: runs one test for a parent run and writes its outcome as JSON.</summary>
+internal static class WorkerCommand
+{
+    public static ExitCode Run(string assembly, string test, string runDir, string result, string optionsJson, TextWriter output)
+    {
+        RunOptions options;
+        try
+        {
+            options = JsonSerializer.Deserialize<RunOptions>(optionsJson, Json.Options) ?? throw new HarnessException("Empty worker options.");
+        }
+        catch (JsonException e)
+        {
+            throw new HarnessException($"Bad worker options: {e.Message}");
+        }
+
+        var prepared = PreparedAssembly.Prepare(assembly, Path.Combine(options.OutDir, ".assemblies"));
+        var testCase = prepared.Tests.FirstOrDefault(t => t.Name == test) ?? throw new HarnessException($"Test {test} is not in {assembly}.");
+        using var cancellation = new CancellationTokenSource();
+        var signals = 0;
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Increment(ref signals) > 1)
+            {
+                Environment.Exit((int)ExitCode.Interrupted);
+            }
+
+            cancellation.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        var runner = new TestRunner(options, progress => output.WriteLine($"{WorkerProcess.ProgressPrefix}{progress.Iterations}"));
+        var outcome = runner.Run(testCase, runDir, cancellation.Token);
+        AtomicFile.Write(result, JsonSerializer.Serialize(outcome, Json.Options));
+        return ExitCode.Success;
+    }
+}

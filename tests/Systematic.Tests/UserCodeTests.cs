@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Systematic.Harness;
+
+namespace Systematic.Tests;
+
+/// <summary>A plain-BCL assembly Systematic did not write: same diagnosis, no code changes, traces replay in both tools.</summary>
+[Collection("engine")]
+public sealed class UserCodeTests
+{
+    private static readonly Lazy<(PreparedAssembly Assembly, string OutDir)> Prepared = new(() =>
+    {
+        var outdir = Paths.NewTempDir("usercode");
+        return (PreparedAssembly.Prepare(Paths.UserCode, Path.Combine(outdir, ".assemblies")), outdir);
+    });
+
+    /// <summary>What each buggy scenario of the sample is, as its author describes it in the sample's comments.</summary>
+    public static TheoryData<string, FailureKind> Buggy => new()
+    {
+        { "PooledConnectionLeakBuggy", FailureKind.Leak },
+        { "TransferCycleBuggy", FailureKind.LockOrderDeadlock },
+        { "EventBusReentryBuggy", FailureKind.SelfDeadlock },
+        { "RateLimiterTimeoutBuggy", FailureKind.OverRelease },
+        { "WorkQueueDeadlockBuggy", FailureKind.LockOrderDeadlock },
+        { "DiningPhilosophersBuggy", FailureKind.LockOrderDeadlock },
+    };
+
+    public static TheoryData<string> Fixed => new()
+    {
+        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed",
+    };
+
+    [Fact]
+    public void PlainBuildOutputIsRewrittenAndInstrumentedAsACopyAndLeftUntouched()
+    {
+        var before = Hash(Paths.UserCode);
+        var dir = Paths.NewTempDir("prepare");
+
+        var prepared = PreparedAssembly.Prepare(Paths.UserCode, dir);
+
+        Assert.Equal(before, Hash(Paths.UserCode));
+        Assert.NotEqual(Path.GetFullPath(Paths.UserCode), prepared.Path);
+        Assert.StartsWith(dir, prepared.Path, StringComparison.Ordinal);
+        Assert.Contains(prepared.Notes, n => n.Contains("coyote rewrite", StringComparison.Ordinal));
+        Assert.True(Instrumentation.Instrumenter.IsCoyoteRewritten(prepared.Path));
+        Assert.True(Instrumentation.Instrumenter.IsInstrumented(prepared.Path));
+        Assert.False(Instrumentation.Instrumenter.IsCoyoteRewritten(Paths.UserCode));
+    }
+
+    [Theory]
+    [MemberData(nameof(Buggy))]
+    public void EveryBugIsFoundWithItsKindAndReplaysInSystematicAndStockCoyote(string name, FailureKind kind)
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 3_000_017 }).Run(test, Paths.NewTempDir(name));
+
+        Assert.True(outcome.Outcome == Outcome.Bug, $"no bug in {outcome.Iterations} iterations");
+        Assert.True(kind == outcome.Kind, $"{outcome.Kind}: {outcome.Diagnosis?.Sentence}");
+        Assert.Empty(outcome.Uncontrolled);
+        var replay = Replayer.Replay(outcome.ReportDir!);
+        Assert.True(replay.Reproduced, replay.Explanation);
+        var stock = FailureReport.Read(outcome.ReportDir!).Replay.Coyote;
+        var (exit, output) = Shell(stock);
+        // Stock `coyote replay` exits 2 ("bug found") when it reproduces the bug.
+        Assert.True(exit == 2 && output.Contains("Reproduced 1 bug", StringComparison.Ordinal), $"`{stock}` exited {exit}: {output}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Fixed))]
+    public void EveryFixedTwinPassesAThousandIterationsWithNoFalseAlarm(string name)
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 3_000_017 }).Run(test, Paths.NewTempDir(name));
+
+        Assert.True(outcome.Outcome == Outcome.Passed, outcome.Diagnosis?.Sentence);
+        Assert.Equal(1000, outcome.Iterations);
+    }
+
+    [Fact]
+    public void ResourcesAreNamedByTheFieldTheyWereCreatedIntoAndTasksByTheirEntryMethod()
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "TransferCycleBuggy");
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 11 }).Run(test, Paths.NewTempDir("names"));
+
+        var diagnosis = outcome.Diagnosis!;
+        Assert.Equal(3, diagnosis.Resources.Count);
+        Assert.All(diagnosis.Resources, r => Assert.StartsWith("Account._gate", r, StringComparison.Ordinal));
+        Assert.All(diagnosis.Cycle, link => Assert.StartsWith("TransferToAsync#", link.Waiter, StringComparison.Ordinal));
+    }
+
+    private static string Hash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+
+    private static (int Exit, string Output) Shell(string command)
+    {
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = Paths.RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(command);
+        start.Environment["COYOTE_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), $"`{command}` did not finish");
+        return (process.ExitCode, output.Result + error.Result);
+    }
+}
