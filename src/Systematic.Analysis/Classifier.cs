@@ -28,8 +28,10 @@ public static class Classifier
         var kind = MessageKind(message);
         var sentence = kind switch
         {
-            FailureKind.Deadlock => "Tasks are blocked for ever, but nothing was recorded to say on what (the assembly ran without Systematic's probes).",
-            FailureKind.Hang => $"The test made no progress within its bound: {FirstLine(message)}",
+            FailureKind.Deadlock => "Tasks are blocked for ever on something Systematic's probes did not record (a task nobody completes, or code outside the instrumented assembly).",
+            FailureKind.Hang => message.Contains("Scheduling steps bound", StringComparison.Ordinal)
+                ? $"The test did not finish within the scheduling-step bound: it spins or livelocks ({FirstLine(message)})"
+                : $"The test made no progress within its bound: {FirstLine(message)}",
             FailureKind.UnhandledException => $"An exception escaped the test: {FirstLine(message)}",
             FailureKind.OverRelease => $"A semaphore was released above its limit: {FirstLine(message)}",
             FailureKind.Leak => FirstLine(message.Replace(Recorder.FailurePrefix + "Leak: ", "", StringComparison.Ordinal)),
@@ -55,7 +57,7 @@ public static class Classifier
             return FailureKind.Deadlock;
         }
 
-        if (message.Contains("hang detected", StringComparison.OrdinalIgnoreCase) || message.Contains("liveness", StringComparison.OrdinalIgnoreCase) ||
+        if (message.Contains("Scheduling steps bound", StringComparison.Ordinal) || message.Contains("hang detected", StringComparison.OrdinalIgnoreCase) || message.Contains("liveness", StringComparison.OrdinalIgnoreCase) ||
             message.Contains("maximum number of", StringComparison.OrdinalIgnoreCase) || message.Contains("Reached the maximum", StringComparison.OrdinalIgnoreCase))
         {
             return FailureKind.Hang;
@@ -136,6 +138,13 @@ public static class Classifier
             {
                 var sentence = $"`{missing.Info.Name}` has {missing.Count} of {missing.Info.Initial} permit(s) free when the test ends: a leaked permit.";
                 return this.Result(FailureKind.Leak, sentence, [missing.Info.Name], [], holdings, waitings, []);
+            }
+
+            if (message.Contains("Potential deadlock", StringComparison.Ordinal) && blocked.Count == 0)
+            {
+                var sentence = "The test stopped making progress while blocked on something Coyote does not control (no task waits on a recorded semaphore or lock): " +
+                    "a hang, found by Coyote's watchdog. Look at the uncontrolled calls reported for this test.";
+                return this.Result(FailureKind.Hang, sentence, [], [], holdings, waitings, []);
             }
 
             if (messageKind is FailureKind.Deadlock && blocked.Count > 0)

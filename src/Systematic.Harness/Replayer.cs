@@ -34,7 +34,7 @@ public static class Replayer
         var test = assembly.Tests.FirstOrDefault(t => t.Name == original.Test)
             ?? throw new HarnessException($"Test {original.Test} is not in {original.Assembly}.");
 
-        var configuration = Configuration.Create().WithTelemetryEnabled(false).WithReproducibleTrace(trace);
+        var configuration = Configuration.Create().WithTelemetryEnabled(false).WithFailureOnMaxStepsBoundEnabled().WithReproducibleTrace(trace);
         using var engine = TestRunner.CreateEngine(configuration, test.Method);
         engine.SetLogger(new SilentLogger());
         Recorder.BreakOnFailure = breakOnFailure;

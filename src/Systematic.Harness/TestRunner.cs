@@ -24,7 +24,8 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         var configuration = Configuration.Create()
             .WithTestingIterations(options.Iterations)
             .WithTelemetryEnabled(false)
-            .WithRandomGeneratorSeed(seed);
+            .WithRandomGeneratorSeed(seed)
+            .WithFailureOnMaxStepsBoundEnabled();
         var bound = options.StrategyBound;
         configuration = options.Strategy switch
         {
@@ -119,7 +120,9 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         engine.RegisterStartIterationCallBack(i =>
         {
             started = i + 1;
-            if (cancellation.IsCancellationRequested)
+
+            // With a time budget Coyote ignores the iteration count: keep both limits.
+            if (cancellation.IsCancellationRequested || started > this.Options.Iterations)
             {
                 engine.Stop();
             }
@@ -141,7 +144,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             Test = test.Name,
             Outcome = report.NumOfFoundBugs > 0 ? Outcome.Bug : Outcome.Passed,
             Expected = test.Expected,
-            Iterations = Math.Max(iterations, started),
+            Iterations = Math.Min(Math.Max(iterations, started), this.Options.Iterations),
             Seed = seed,
             Strategy = strategy,
             Elapsed = clock.Elapsed,

@@ -38,10 +38,11 @@ public static class WorkerProcess
             {
                 lock (errors)
                 {
+                    // Keep the head (where the runtime says what killed the process) and the tail.
                     errors.Add(line);
-                    if (errors.Count > 50)
+                    if (errors.Count > 60)
                     {
-                        errors.RemoveAt(0);
+                        errors.RemoveAt(10);
                     }
                 }
             }
@@ -94,7 +95,9 @@ public static class WorkerProcess
         string last;
         lock (errors)
         {
-            last = errors.LastOrDefault(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal)) ?? "no output";
+            last = errors.FirstOrDefault(l => l.Contains("Stack overflow", StringComparison.OrdinalIgnoreCase) || l.Contains("Unhandled exception", StringComparison.Ordinal) || l.Contains("Fatal", StringComparison.Ordinal))
+                ?? errors.FirstOrDefault(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal))
+                ?? "it printed nothing (Environment.Exit, or killed by a signal)";
         }
 
         return Failed(test, FailureKind.Crashed, clock.Elapsed, $"The test took its worker process down (exit code {process.ExitCode}): {last}");

@@ -13,6 +13,8 @@ internal static class Paths
 
     public static string Uncontrolled => Sample("Samples.Uncontrolled");
 
+    public static string Misbehaving => Sample("Samples.Misbehaving");
+
     public static string NewTempDir(string name)
     {
         var dir = Path.Combine(Path.GetTempPath(), "systematic-tests", $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)]);

@@ -49,7 +49,14 @@ internal static class Markdown
     /// <summary>A fenced block holding <paramref name="value"/> literally.</summary>
     public static string Block(string? value, string language = "")
     {
-        var text = (value ?? "").Replace("\r", "", StringComparison.Ordinal);
+        var builder = new StringBuilder();
+        foreach (var c in (value ?? "").Replace("\r", "", StringComparison.Ordinal))
+        {
+            // Control characters are shown as escapes, never emitted raw.
+            builder.Append(char.IsControl(c) && c is not '\n' and not '\t' ? $"\\u{(int)c:x4}" : c.ToString());
+        }
+
+        var text = builder.ToString();
         var fence = "```";
         while (text.Contains(fence, StringComparison.Ordinal))
         {
