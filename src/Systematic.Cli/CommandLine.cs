@@ -39,11 +39,13 @@ internal static class CommandLine
         var outdir = new Option<string>("--outdir", "-o") { Description = "Report folder.", DefaultValueFactory = _ => "coyote-reports" };
         var filter = new Option<string?>("--filter") { Description = "Run tests whose full name contains this text ('|' separates alternatives)." };
         var workers = new Option<int>("--workers") { Description = "Tests run at once, each in a worker process of its own.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (e.g. 2/4): tests are dealt to shards in declaration order, so N jobs cover them once." };
+        var baselineFile = new Option<string?>("--baseline") { Description = $"Accepted findings ({Baseline.DefaultFile}): bugs listed there do not fail the run; new ones do." };
         var inProcess = new Option<bool>("--in-process") { Description = "Run tests in this process instead of isolated workers (a hanging or crashing test then stops the run)." };
 
         var test = new Command("test", "Explore every Coyote test of the assemblies (default: the catalog), classify each failure and write its trace and report.")
         {
-            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, inProcess,
+            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, inProcess, shard, baselineFile,
         };
         test.SetAction(parse => Guard(error, () =>
         {
@@ -59,6 +61,8 @@ internal static class CommandLine
                 Filter = parse.GetValue(filter),
                 Workers = parse.GetValue(workers),
                 Isolated = !parse.GetValue(inProcess),
+                Shard = parse.GetValue(shard) is { } s ? RunOptions.ParseShard(s) : null,
+                Baseline = parse.GetValue(baselineFile) is { } b ? Baseline.Read(b) : null,
             };
             return TestCommand.Run(parse.GetValue(assemblies) ?? [], options, output);
         }));
@@ -72,6 +76,27 @@ internal static class CommandLine
         var replay = new Command("replay", "Re-execute a recorded schedule and check the same failure (kind and resources) happens again.") { path, breakOption };
         replay.SetAction(parse => Guard(error, () => ReplayCommand.Run(parse.GetValue(path)!, parse.GetValue(breakOption), output)));
 
+        var runs = new Argument<string[]>("run") { Arity = ArgumentArity.OneOrMore, Description = "Run folders (or report folders, whose latest run is used) of the shards to merge." };
+        var merge = new Command("merge", "Combine the runs of several shards into one run: one summary, every failure folder.") { runs, outdir };
+        merge.SetAction(parse => Guard(error, () =>
+        {
+            var (runDir, summary) = RunMerger.Merge(parse.GetValue(runs) ?? [], parse.GetValue(outdir)!);
+            output.WriteLine($"Merged {summary.Tests.Count} test(s) into {runDir}: {summary.Tests.Count(t => t.ExpectationMet)} as expected.");
+            output.WriteLine($"Exit code {(int)summary.ExitCode!} ({summary.ExitCode}).");
+            return summary.ExitCode!.Value;
+        }));
+
+        var baselineRun = new Argument<string?>("run") { Arity = ArgumentArity.ZeroOrOne, Description = "The run folder whose bugs to accept (default: <outdir>/latest)." };
+        var baselineOut = new Option<string>("--file") { Description = "The baseline file to write or update.", DefaultValueFactory = _ => Baseline.DefaultFile };
+        var baseline = new Command("baseline", "Accept the bugs of a run: write or update the baseline file that `test --baseline` reads.") { baselineRun, baselineOut, outdir };
+        baseline.SetAction(parse => Guard(error, () =>
+        {
+            var run = parse.GetValue(baselineRun) ?? Path.Combine(parse.GetValue(outdir)!, "latest");
+            var (accepted, added) = Baseline.Update(parse.GetValue(baselineOut)!, run);
+            output.WriteLine($"{parse.GetValue(baselineOut)}: {accepted.Accepted.Count} accepted finding(s), {added} new.");
+            return ExitCode.Success;
+        }));
+
         var workerAssembly = new Option<string>("--assembly") { Required = true };
         var workerTest = new Option<string>("--test") { Required = true };
         var workerRunDir = new Option<string>("--run-dir") { Required = true };
@@ -82,7 +107,7 @@ internal static class CommandLine
         worker.SetAction(parse => Guard(error, () => WorkerCommand.Run(
             parse.GetValue(workerAssembly)!, parse.GetValue(workerTest)!, parse.GetValue(workerRunDir)!, parse.GetValue(workerResult)!, parse.GetValue(workerOptions)!, output)));
 
-        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, worker };
+        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, merge, baseline, worker };
     }
 
     private static string OneLine(string text) =>

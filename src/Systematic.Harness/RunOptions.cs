@@ -33,12 +33,32 @@ public sealed record RunOptions
     /// <summary>Gets how many worker processes run tests at once. The default is the number of processors.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Gets the accepted findings that must not fail the run, or null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Baseline? Baseline { get; init; }
+
+    /// <summary>Gets this job's shard (1-based index, count) when the work is split over several CI jobs, or null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public (int Index, int Count)? Shard { get; init; }
+
     /// <summary>Gets the hard wall-clock limit of one test's worker: <see cref="Timeout"/> (default 5 minutes) plus a grace period.</summary>
     public TimeSpan WorkerBudget => (this.Timeout ?? TimeSpan.FromMinutes(5)) + TimeSpan.FromSeconds(15);
 
     /// <summary>Gets the strategies Coyote 1.7 offers, by the names <c>coyote test -s</c> uses, plus <c>portfolio</c>.</summary>
     public static IReadOnlyList<string> Strategies { get; } =
         ["portfolio", "random", "probabilistic", "prioritization", "fair-prioritization", "delay-bounding", "fair-delay-bounding", "q-learning"];
+
+    /// <summary>Parses <c>I/N</c>.</summary>
+    public static (int Index, int Count) ParseShard(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var index) && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var count))
+        {
+            return (index, count);
+        }
+
+        throw new HarnessException($"--shard '{text}' is not of the form I/N (e.g. 2/4).");
+    }
 
     /// <summary>Throws <see cref="HarnessException"/> when an option is out of range.</summary>
     public void Validate()
@@ -61,6 +81,11 @@ public sealed record RunOptions
         if (this.Timeout is { } t && t <= TimeSpan.Zero)
         {
             throw new HarnessException("--timeout must be a positive number of seconds.");
+        }
+
+        if (this.Shard is { } shard && (shard.Count < 1 || shard.Index < 1 || shard.Index > shard.Count))
+        {
+            throw new HarnessException($"--shard {shard.Index}/{shard.Count} is out of range: use I/N with 1 <= I <= N.");
         }
 
         if (this.Workers < 1)

@@ -11,7 +11,7 @@ public sealed record RunResult(string RunId, string RunDir, IReadOnlyList<TestOu
     public ExitCode ExitCode =>
         this.Interrupted ? ExitCode.Interrupted
         : this.Outcomes.Any(o => o.Outcome == Outcome.Error) ? ExitCode.InternalError
-        : this.Outcomes.Any(o => o.Outcome == Outcome.Bug && o.Expected is null) ? ExitCode.BugFound
+        : this.Outcomes.Any(o => o.Outcome == Outcome.Bug && o.Expected is null && !o.Accepted) ? ExitCode.BugFound
         : this.Outcomes.Any(o => !o.ExpectationMet) ? ExitCode.ExpectationNotMet
         : ExitCode.Success;
 }
@@ -35,6 +35,12 @@ public sealed class RunSession(RunOptions options)
             throw new HarnessException($"No test matches the filter '{options.Filter}'.");
         }
 
+        if (options.Shard is { } shard)
+        {
+            // Deterministic: the i-th test (in declaration order) belongs to shard (i mod N) + 1.
+            tests = tests.Where((_, i) => (i % shard.Count) + 1 == shard.Index).ToList();
+        }
+
         return tests;
     }
 
@@ -49,19 +55,32 @@ public sealed class RunSession(RunOptions options)
         var gate = new object();
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        void RunOne(int index)
+        // With more workers than tests, a test's iterations are split between workers with widely spaced seeds.
+        var split = options.Isolated && options.Workers > tests.Count ? options.Workers / tests.Count : 1;
+        var baseSeed = options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
+        var parts = new TestOutcome?[tests.Count, split];
+        var remaining = Enumerable.Repeat(split, tests.Count).ToArray();
+        var items = Enumerable.Range(0, tests.Count).SelectMany(t => Enumerable.Range(0, split).Select(k => (Test: t, Part: k))).ToList();
+
+        void RunOne(int item)
         {
+            var (index, part) = items[item];
             var test = tests[index];
             if (cancellation.IsCancellationRequested)
             {
                 return;
             }
 
+            var partOptions = split == 1 ? options : options with
+            {
+                Seed = unchecked(baseSeed + ((uint)part * 1_000_003u)),
+                Iterations = (uint)Math.Ceiling(options.Iterations / (double)split),
+            };
             TestOutcome outcome;
             try
             {
                 outcome = options.Isolated
-                    ? WorkerProcess.Run(test, options, runDir, progress, cancellation)
+                    ? WorkerProcess.Run(test, partOptions, runDir, progress, cancellation)
                     : runner.Run(test, runDir, cancellation);
             }
             catch (HarnessException e)
@@ -75,9 +94,17 @@ public sealed class RunSession(RunOptions options)
 
             lock (gate)
             {
-                outcomes[index] = outcome;
+                parts[index, part] = outcome;
+                if (--remaining[index] > 0)
+                {
+                    return;
+                }
+
+                var merged = Merge(Enumerable.Range(0, split).Select(k => parts[index, k]!).ToList());
+                merged = merged with { Accepted = merged.Outcome == Outcome.Bug && (options.Baseline?.Accepts(merged.Test, merged.Kind) ?? false) };
+                outcomes[index] = merged;
                 finished++;
-                done?.Invoke(outcome, finished, tests.Count);
+                done?.Invoke(merged, finished, tests.Count);
 
                 // The summary is rewritten after every test, so an interrupted run still has one.
                 WriteSummary(runId, runDir, options, started, outcomes.OfType<TestOutcome>().ToList(), assemblies, interrupted: false, finished: false);
@@ -86,11 +113,11 @@ public sealed class RunSession(RunOptions options)
 
         if (options.Isolated && options.Workers > 1)
         {
-            Parallel.For(0, tests.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, RunOne);
+            Parallel.For(0, items.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, RunOne);
         }
         else
         {
-            for (var i = 0; i < tests.Count; i++)
+            for (var i = 0; i < items.Count; i++)
             {
                 RunOne(i);
             }
@@ -100,6 +127,23 @@ public sealed class RunSession(RunOptions options)
         WriteSummary(runId, runDir, options, started, result.Outcomes, assemblies, result.Interrupted, finished: true, result.ExitCode);
         PointLatest(options.OutDir, runId);
         return result;
+    }
+
+    /// <summary>Merges the outcomes of one test's workers: the first worker's bug (by worker order) wins, iterations add up.</summary>
+    internal static TestOutcome Merge(IReadOnlyList<TestOutcome> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var primary = parts.FirstOrDefault(p => p.Outcome == Outcome.Error) ?? parts.FirstOrDefault(p => p.Outcome == Outcome.Bug) ?? parts[0];
+        return primary with
+        {
+            Iterations = parts.Sum(p => p.Iterations),
+            Elapsed = parts.Max(p => p.Elapsed),
+            Uncontrolled = parts.SelectMany(p => p.Uncontrolled).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+        };
     }
 
     private static bool Matches(TestCase test, string? filter)
@@ -114,7 +158,7 @@ public sealed class RunSession(RunOptions options)
             .Any(part => test.Name.Contains(part.Replace("FullyQualifiedName~", "", StringComparison.Ordinal).Replace("Name~", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
     }
 
-    private static (string Id, string Dir) CreateRunFolder(string outDir)
+    internal static (string Id, string Dir) CreateRunFolder(string outDir)
     {
         try
         {
@@ -141,7 +185,7 @@ public sealed class RunSession(RunOptions options)
         throw new HarnessException($"Could not create a fresh run folder in {outDir}.");
     }
 
-    private static void PointLatest(string outDir, string runId)
+    internal static void PointLatest(string outDir, string runId)
     {
         var link = Path.Combine(outDir, "latest");
         try
@@ -176,8 +220,27 @@ public sealed class RunSession(RunOptions options)
             Assemblies = assemblies.Select(a => new SummaryAssembly(a.SourcePath, a.Path, a.Notes)).ToList(),
             Tests = outcomes.Select(o => SummaryTest.From(o, runDir)).ToList(),
         };
+        WriteSummaryFiles(runDir, summary);
+    }
+
+    /// <summary>Writes the run-level report files of <paramref name="summary"/> into <paramref name="runDir"/>.</summary>
+    internal static void WriteSummaryFiles(string runDir, SummaryDocument summary)
+    {
         AtomicFile.Write(Path.Combine(runDir, "summary.json"), JsonSerializer.Serialize(summary, Json.Options));
         AtomicFile.Write(Path.Combine(runDir, "summary.md"), RenderSummaryMarkdown(summary));
+    }
+
+    internal static string UniqueFolder(string parent, string name)
+    {
+        for (var i = 0; ; i++)
+        {
+            var candidate = Path.Combine(parent, i == 0 ? name : $"{name}-{i + 1}");
+            if (!Directory.Exists(candidate))
+            {
+                Directory.CreateDirectory(candidate);
+                return candidate;
+            }
+        }
     }
 
     /// <summary>Renders <c>summary.md</c>.</summary>
@@ -255,6 +318,7 @@ public sealed record SummaryAssembly(string Source, string Instrumented, IReadOn
 public sealed record SummaryTest(
     string Test,
     string Outcome,
+    bool Accepted,
     string? Kind,
     string Expected,
     bool ExpectationMet,
@@ -272,6 +336,7 @@ public sealed record SummaryTest(
     public static SummaryTest From(TestOutcome o, string runDir) => new(
         o.Test,
         o.Outcome.ToString().ToLowerInvariant(),
+        o.Accepted,
         o.Kind?.ToString(),
         o.Expected?.ToString() ?? "pass",
         o.ExpectationMet,

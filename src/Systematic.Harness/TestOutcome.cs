@@ -57,8 +57,11 @@ public sealed record TestOutcome
     /// <summary>Gets the error that kept the test from running, if any.</summary>
     public string? Error { get; init; }
 
-    /// <summary>Gets whether the outcome is the declared one: caught with the declared kind, or passed when no kind is declared.</summary>
+    /// <summary>Gets whether the bug found is an accepted finding of the baseline.</summary>
+    public bool Accepted { get; init; }
+
+    /// <summary>Gets whether the outcome is the declared one: caught with the declared kind, or passed when no kind is declared (or the bug is accepted by the baseline).</summary>
     public bool ExpectationMet => this.Expected is { } expected
         ? this.Outcome == Outcome.Bug && this.Kind == expected
-        : this.Outcome == Outcome.Passed;
+        : this.Outcome == Outcome.Passed || (this.Accepted && this.Outcome == Outcome.Bug);
 }

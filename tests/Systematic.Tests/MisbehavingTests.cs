@@ -23,7 +23,8 @@ public sealed class MisbehavingTests
         Assert.Equal("Hang", tests["SpinsWithoutSchedulingPoint"].GetProperty("kind").GetString());
         Assert.Equal("Hang", tests["SpinsThroughControlledCalls"].GetProperty("kind").GetString());
         Assert.Equal("Hang", tests["BlocksOnUncontrolledEvent"].GetProperty("kind").GetString());
-        Assert.Equal("Crashed", tests["ThrowsFromFinalizer"].GetProperty("kind").GetString());
+        // The finalizer thread crashes the process unless Coyote's 1 s watchdog sees the blocked GC wait first.
+        Assert.Contains(tests["ThrowsFromFinalizer"].GetProperty("kind").GetString(), new[] { "Crashed", "Hang" });
         Assert.Equal("Crashed", tests["CallsEnvironmentExit"].GetProperty("kind").GetString());
         Assert.Equal("Crashed", tests["OverflowsTheStack"].GetProperty("kind").GetString());
         Assert.Equal("UnhandledException", tests["ThrowsHostileMessage"].GetProperty("kind").GetString());

@@ -22,7 +22,7 @@ public static class FailureReport
     /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
     public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable)
     {
-        var folder = UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
+        var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
         var tracePath = Path.Combine(folder, TraceFile);
 
         // The trace first: it is what reproduces the bug.
@@ -279,19 +279,6 @@ public static class FailureReport
         }
 
         return safe.Length == 0 ? "test" : safe;
-    }
-
-    private static string UniqueFolder(string parent, string name)
-    {
-        for (var i = 0; ; i++)
-        {
-            var candidate = Path.Combine(parent, i == 0 ? name : $"{name}-{i + 1}");
-            if (!Directory.Exists(candidate))
-            {
-                Directory.CreateDirectory(candidate);
-                return candidate;
-            }
-        }
     }
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? $"\"{path}\"" : path;

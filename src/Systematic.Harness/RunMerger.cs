@@ -1,0 +1,101 @@
+using System.Text.Json;
+
+namespace Systematic.Harness;
+
+/// <summary>Combines the run folders of several jobs (shards of a CI matrix) into one run: one summary, every failure folder.</summary>
+public static class RunMerger
+{
+    /// <summary>Merges <paramref name="runs"/> (run folders, or report folders whose <c>latest</c> is used) into a new run under <paramref name="outDir"/>.</summary>
+    public static (string RunDir, SummaryDocument Summary) Merge(IReadOnlyList<string> runs, string outDir)
+    {
+        if (runs.Count == 0)
+        {
+            throw new HarnessException("Nothing to merge: give the run folders of the shards.");
+        }
+
+        var documents = new List<(string Dir, SummaryDocument Summary)>();
+        foreach (var run in runs)
+        {
+            var dir = File.Exists(Path.Combine(run, "summary.json")) ? run : Path.Combine(run, "latest");
+            var path = Path.Combine(dir, "summary.json");
+            if (!File.Exists(path))
+            {
+                throw new HarnessException($"No summary.json in {run} (nor in its latest run).");
+            }
+
+            try
+            {
+                var summary = JsonSerializer.Deserialize<SummaryDocument>(File.ReadAllText(path), Json.Options) ?? throw new HarnessException($"{path} is empty.");
+                if (summary.Schema != SummaryDocument.CurrentSchema)
+                {
+                    throw new HarnessException($"{path} has schema {summary.Schema}; this build merges {SummaryDocument.CurrentSchema}.");
+                }
+
+                documents.Add((Path.GetFullPath(dir), summary));
+            }
+            catch (JsonException e)
+            {
+                throw new HarnessException($"{path} is not a valid summary: {e.Message}");
+            }
+        }
+
+        var (runId, runDir) = RunSession.CreateRunFolder(outDir);
+        var tests = new List<SummaryTest>();
+        foreach (var (dir, summary) in documents)
+        {
+            foreach (var test in summary.Tests)
+            {
+                var reportDir = test.ReportDir;
+                if (reportDir is not null)
+                {
+                    // Copy the failure folder; names stay unique in the merged run.
+                    var source = Path.Combine(dir, reportDir);
+                    var target = RunSession.UniqueFolder(runDir, Path.GetFileName(reportDir));
+                    foreach (var file in Directory.Exists(source) ? Directory.GetFiles(source) : [])
+                    {
+                        File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+                    }
+
+                    reportDir = Path.GetRelativePath(runDir, target);
+                }
+
+                tests.Add(test with { ReportDir = reportDir });
+            }
+        }
+
+        // A test split over several shards appears once: its first bug wins, iterations add up.
+        var merged = tests.GroupBy(t => t.Test).Select(g => g.Count() == 1 ? g.First() : MergeTest(g.ToList())).ToList();
+        var result = new SummaryDocument
+        {
+            Run = runId,
+            Started = documents.Min(d => d.Summary.Started),
+            Finished = documents.All(d => d.Summary.Finished is not null) ? documents.Max(d => d.Summary.Finished) : null,
+            Interrupted = documents.Any(d => d.Summary.Interrupted),
+            Options = documents[0].Summary.Options,
+            Assemblies = documents.SelectMany(d => d.Summary.Assemblies).DistinctBy(a => a.Instrumented).ToList(),
+            Tests = merged,
+            ExitCode = RunResultCode(merged, documents.Any(d => d.Summary.Interrupted)),
+        };
+        RunSession.WriteSummaryFiles(runDir, result);
+        RunSession.PointLatest(outDir, runId);
+        return (runDir, result);
+    }
+
+    private static SummaryTest MergeTest(List<SummaryTest> parts)
+    {
+        var primary = parts.FirstOrDefault(p => p.Outcome == "error") ?? parts.FirstOrDefault(p => p.Outcome == "bug") ?? parts[0];
+        return primary with
+        {
+            Iterations = parts.Sum(p => p.Iterations),
+            Seconds = parts.Max(p => p.Seconds),
+            Uncontrolled = parts.SelectMany(p => p.Uncontrolled).Distinct(StringComparer.Ordinal).ToList(),
+        };
+    }
+
+    private static ExitCode RunResultCode(IReadOnlyList<SummaryTest> tests, bool interrupted) =>
+        interrupted ? ExitCode.Interrupted
+        : tests.Any(t => t.Outcome == "error") ? ExitCode.InternalError
+        : tests.Any(t => t.Outcome == "bug" && t.Expected == "pass" && !t.Accepted) ? ExitCode.BugFound
+        : tests.Any(t => !t.ExpectationMet) ? ExitCode.ExpectationNotMet
+        : ExitCode.Success;
+}
