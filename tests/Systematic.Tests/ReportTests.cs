@@ -86,3 +86,22 @@ public sealed class ReportTests(CatalogFixture catalog)
         return index + 1;
     }
 }
+
+/// <summary>The in-process replay helper that developers call from their own tests.</summary>
+[Collection("engine")]
+public sealed class ReplayAssertTests(CatalogFixture catalog)
+{
+    [Fact]
+    public void ReproducesReturnsForARecordedFailureAndThrowsWhenTheRecordSaysAnotherFailure()
+    {
+        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 21 }).Run(catalog.Test("ReentrantBuggy"), Paths.NewTempDir("assert"));
+
+        var result = ReplayAssert.Reproduces(outcome.ReportDir!);
+
+        Assert.Equal(FailureKind.SelfDeadlock, result.Replayed!.Kind);
+        var facts = Path.Combine(outcome.ReportDir!, FailureReport.JsonFile);
+        File.WriteAllText(facts, File.ReadAllText(facts).Replace("\"kind\": \"SelfDeadlock\"", "\"kind\": \"Leak\"", StringComparison.Ordinal));
+        var mismatch = Assert.Throws<ReplayMismatchException>(() => ReplayAssert.Reproduces(outcome.ReportDir!));
+        Assert.Contains("recorded Leak", mismatch.Message, StringComparison.Ordinal);
+    }
+}
