@@ -35,4 +35,7 @@ public enum FailureKind
 
     /// <summary>The test took its process down (exit, stack overflow, fatal error).</summary>
     Crashed,
+
+    /// <summary>Locks were taken in orders that form a cycle across the explored schedules, though no explored schedule deadlocked.</summary>
+    PotentialLockOrderDeadlock,
 }

@@ -41,11 +41,13 @@ internal static class CommandLine
         var workers = new Option<int>("--workers") { Description = "Tests run at once, each in a worker process of its own.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (e.g. 2/4): tests are dealt to shards in declaration order, so N jobs cover them once." };
         var baselineFile = new Option<string?>("--baseline") { Description = $"Accepted findings ({Baseline.DefaultFile}): bugs listed there do not fail the run; new ones do." };
+        var noPredict = new Option<bool>("--no-predict") { Description = "Do not track lock orders across iterations to predict deadlocks." };
+        var noMinimize = new Option<bool>("--no-minimize") { Description = "Do not shrink failing schedules to their fewest preemptions." };
         var inProcess = new Option<bool>("--in-process") { Description = "Run tests in this process instead of isolated workers (a hanging or crashing test then stops the run)." };
 
         var test = new Command("test", "Explore every Coyote test of the assemblies (default: the catalog), classify each failure and write its trace and report.")
         {
-            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, inProcess, shard, baselineFile,
+            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, inProcess, shard, baselineFile, noPredict, noMinimize,
         };
         test.SetAction(parse => Guard(error, () =>
         {
@@ -63,6 +65,8 @@ internal static class CommandLine
                 Isolated = !parse.GetValue(inProcess),
                 Shard = parse.GetValue(shard) is { } s ? RunOptions.ParseShard(s) : null,
                 Baseline = parse.GetValue(baselineFile) is { } b ? Baseline.Read(b) : null,
+                Predict = !parse.GetValue(noPredict),
+                Minimize = !parse.GetValue(noMinimize),
             };
             return TestCommand.Run(parse.GetValue(assemblies) ?? [], options, output);
         }));

@@ -33,6 +33,12 @@ public sealed record RunOptions
     /// <summary>Gets how many worker processes run tests at once. The default is the number of processors.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Gets whether lock orders are tracked across all iterations to predict deadlocks no explored schedule hit. The default is true.</summary>
+    public bool Predict { get; init; } = true;
+
+    /// <summary>Gets whether a failing schedule is shrunk to its fewest preemptions. The default is true.</summary>
+    public bool Minimize { get; init; } = true;
+
     /// <summary>Gets the accepted findings that must not fail the run, or null.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Baseline? Baseline { get; init; }

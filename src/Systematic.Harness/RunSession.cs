@@ -330,7 +330,10 @@ public sealed record SummaryTest(
     string? ReportDir,
     string? Diagnosis,
     IReadOnlyList<string> Uncontrolled,
-    string? Error)
+    string? Error,
+    long? PredictedAt = null,
+    int? Preemptions = null,
+    int? MinimalPreemptions = null)
 {
     /// <summary>Converts an outcome; report folders are relative to the run folder.</summary>
     public static SummaryTest From(TestOutcome o, string runDir) => new(
@@ -348,5 +351,8 @@ public sealed record SummaryTest(
         o.ReportDir is null ? null : Path.GetRelativePath(runDir, o.ReportDir),
         o.Diagnosis?.Sentence,
         o.Uncontrolled,
-        o.Error);
+        o.Error,
+        o.PredictedAt,
+        o.Schedule?.Preemptions,
+        o.Minimal?.Stats.Preemptions);
 }

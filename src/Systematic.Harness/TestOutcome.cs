@@ -57,6 +57,15 @@ public sealed record TestOutcome
     /// <summary>Gets the error that kept the test from running, if any.</summary>
     public string? Error { get; init; }
 
+    /// <summary>Gets the 1-based iteration at which lock-order prediction first saw a potential deadlock, if it did.</summary>
+    public long? PredictedAt { get; init; }
+
+    /// <summary>Gets the shrunk schedule of the failure, if minimization found one.</summary>
+    public MinimalSchedule? Minimal { get; init; }
+
+    /// <summary>Gets the counts of the original failing schedule.</summary>
+    public Analysis.ScheduleStats? Schedule { get; init; }
+
     /// <summary>Gets whether the bug found is an accepted finding of the baseline.</summary>
     public bool Accepted { get; init; }
 

@@ -134,8 +134,17 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             }
         });
 
+        var graph = this.Options.Predict ? new LockOrderGraph() : null;
+        engine.RegisterEndIterationCallBack(i =>
+        {
+            if (graph is not null && Recorder.Last is { } log && log.Test == test.Name)
+            {
+                graph.Observe(log, i + 1);
+            }
+        });
+
         engine.Run();
-        clock.Stop();
+        var cycles = graph?.Cycles() ?? [];
         var report = engine.TestReport;
         var iterations = (long)report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
         var uncontrolled = report.UncontrolledInvocations.OrderBy(s => s, StringComparer.Ordinal).ToList();
@@ -151,9 +160,16 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             Uncontrolled = uncontrolled,
         };
 
+        if (cycles.Count > 0)
+        {
+            outcome = outcome with { PredictedAt = cycles[0].FirstSeenIteration };
+        }
+
         if (report.NumOfFoundBugs == 0)
         {
-            return outcome;
+            clock.Stop();
+            outcome = outcome with { Elapsed = clock.Elapsed };
+            return cycles.Count == 0 || cancellation.IsCancellationRequested ? outcome : this.Confirm(test, outcome, cycles[0], runDir, seed, clock);
         }
 
         var message = report.BugReports.FirstOrDefault() ?? "bug";
@@ -164,8 +180,77 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         }
 
         var diagnosis = Classifier.Classify(log, message);
-        outcome = outcome with { Kind = diagnosis.Kind, FirstBugIteration = started, Diagnosis = diagnosis };
-        var folder = FailureReport.Write(runDir, test, outcome, log, engine.ReproducibleTrace, engine.ReadableTrace);
+        var trace = engine.ReproducibleTrace;
+        outcome = outcome with { Kind = diagnosis.Kind, FirstBugIteration = started, Diagnosis = diagnosis, Schedule = ScheduleStats.Of(trace) };
+        return this.Finish(test, outcome, log, trace, engine.ReadableTrace, runDir, seed, clock, cancellation);
+    }
+
+    private TestOutcome Finish(TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string runDir, uint seed, Stopwatch clock, CancellationToken cancellation)
+    {
+        (MinimalSchedule Info, string Trace)? minimal = null;
+        if (this.Options.Minimize && !cancellation.IsCancellationRequested && outcome.Diagnosis!.Kind is not (FailureKind.Hang or FailureKind.Crashed))
+        {
+            minimal = Minimizer.Minimize(test, outcome.Diagnosis, this.Options, seed);
+
+            // Keep the shrunk schedule only when it is simpler than the one found.
+            if (minimal is { } m && outcome.Schedule is { } original &&
+                (m.Info.Stats.Preemptions, m.Info.Stats.Steps).CompareTo((original.Preemptions, original.Steps)) >= 0)
+            {
+                minimal = null;
+            }
+        }
+
+        clock.Stop();
+        outcome = outcome with { Minimal = minimal?.Info, Elapsed = clock.Elapsed };
+        var folder = FailureReport.Write(runDir, test, outcome, log, trace, readable, minimal?.Trace);
         return outcome with { ReportDir = folder };
+    }
+
+    /// <summary>A lock-order cycle seen across passing iterations: search for a schedule that deadlocks, with strategies that favour preemptions.</summary>
+    private TestOutcome Confirm(TestCase test, TestOutcome outcome, PotentialCycle cycle, string runDir, uint seed, Stopwatch clock)
+    {
+        clock.Start();
+        var budget = Math.Min(this.Options.Iterations, 500u);
+        var searched = 0L;
+        foreach (var (strategy, bound, offset) in new (string, uint?, uint)[] { ("prioritization", 2, 1), ("delay-bounding", 2, 2), ("random", null, 3) })
+        {
+            var configuration = Configure(this.Options with { Strategy = strategy, StrategyBound = bound, Iterations = budget }, seed + (offset * 104_729u));
+            using var engine = CreateEngine(configuration, test.Method);
+            engine.SetLogger(new SilentLogger());
+            engine.Run();
+            searched += engine.TestReport.NumOfExploredFairPaths + engine.TestReport.NumOfExploredUnfairPaths;
+            if (engine.TestReport.NumOfFoundBugs == 0)
+            {
+                continue;
+            }
+
+            var message = engine.TestReport.BugReports.First();
+            var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
+            if (log is { Frozen: false })
+            {
+                Recorder.Freeze(message);
+            }
+
+            var diagnosis = Classifier.Classify(log, message);
+            var trace = engine.ReproducibleTrace;
+            var confirmed = diagnosis with
+            {
+                Consequences = [.. diagnosis.Consequences, $"Predicted from passing schedules at iteration {cycle.FirstSeenIteration}; confirmed by the {strategy} strategy after {searched} more iterations."],
+            };
+            return this.Finish(test, outcome with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = outcome.Iterations + searched, Iterations = outcome.Iterations + searched, Schedule = ScheduleStats.Of(trace) }, log, trace, engine.ReadableTrace, runDir, seed, clock, CancellationToken.None);
+        }
+
+        clock.Stop();
+        var potential = new Diagnosis(
+            FailureKind.PotentialLockOrderDeadlock,
+            cycle.Sentence,
+            [$"Not confirmed: {searched} more iterations with prioritization, delay-bounding and random strategies did not deadlock."],
+            cycle.Locks,
+            cycle.Edges.Select(e => new WaitLink(e.Task, e.To, e.AcquireSite, e.Task)).ToList(),
+            [],
+            [],
+            cycle.Sentence);
+        outcome = outcome with { Outcome = Outcome.Bug, Kind = FailureKind.PotentialLockOrderDeadlock, Diagnosis = potential, FirstBugIteration = cycle.FirstSeenIteration, Iterations = outcome.Iterations + searched, Elapsed = clock.Elapsed };
+        return outcome with { ReportDir = FailureReport.WritePrediction(runDir, test, outcome) };
     }
 }

@@ -69,6 +69,18 @@ public sealed record FailureDocument
     /// <summary>Gets whether the trace is expected to reproduce (no uncontrolled concurrency was seen).</summary>
     public bool Reproducible { get; init; } = true;
 
+    /// <summary>Gets the counts of the failing schedule.</summary>
+    public ScheduleStats? Schedule { get; init; }
+
+    /// <summary>Gets the shrunk schedule, if one was found.</summary>
+    public MinimalSchedule? Minimal { get; init; }
+
+    /// <summary>Gets the commands that replay the shrunk schedule.</summary>
+    public ReplayCommands? MinimalReplay { get; init; }
+
+    /// <summary>Gets the iteration at which lock-order prediction first saw a cycle, if it did.</summary>
+    public long? PredictedAt { get; init; }
+
     /// <summary>Gets the recorded iteration.</summary>
     public LogDocument? Log { get; init; }
 }

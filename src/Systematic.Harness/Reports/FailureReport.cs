@@ -20,13 +20,18 @@ public static class FailureReport
     public const string MarkdownFile = "report.md";
 
     /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
-    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable)
+    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string? minimalTrace = null)
     {
         var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
         var tracePath = Path.Combine(folder, TraceFile);
 
         // The trace first: it is what reproduces the bug.
         AtomicFile.Write(tracePath, WithTestName(trace, test.Name));
+        if (minimalTrace is not null && outcome.Minimal is { } minimal)
+        {
+            AtomicFile.Write(Path.Combine(folder, minimal.Trace), WithTestName(minimalTrace, test.Name));
+        }
+
         if (!string.IsNullOrWhiteSpace(readable))
         {
             AtomicFile.Write(Path.Combine(folder, "coyote.log"), readable);
@@ -54,9 +59,43 @@ public static class FailureReport
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0,
             Log = log is null ? null : LogDocument.From(log),
+            Schedule = outcome.Schedule,
+            Minimal = outcome.Minimal,
+            MinimalReplay = outcome.Minimal is { } m ? Commands(folder, test.Assembly.Path, Path.Combine(folder, m.Trace), test.Name) with { Systematic = Commands(Path.Combine(folder, m.Trace), test.Assembly.Path, Path.Combine(folder, m.Trace), test.Name).Systematic } : null,
+            PredictedAt = outcome.PredictedAt,
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
         AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, log));
+        return folder;
+    }
+
+    /// <summary>Writes the folder of a predicted (unconfirmed) lock-order deadlock: the facts and the report, no trace.</summary>
+    public static string WritePrediction(string runDir, TestCase test, TestOutcome outcome)
+    {
+        var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
+        var diagnosis = outcome.Diagnosis!;
+        var document = new FailureDocument
+        {
+            Test = test.Name,
+            Assembly = test.Assembly.Path,
+            SourceAssembly = test.Assembly.SourcePath,
+            Kind = diagnosis.Kind,
+            Expected = test.Expected,
+            Sentence = diagnosis.Sentence,
+            Consequences = diagnosis.Consequences,
+            Resources = diagnosis.Resources,
+            Cycle = diagnosis.Cycle,
+            Message = diagnosis.Message,
+            Iteration = outcome.FirstBugIteration ?? 0,
+            Seed = outcome.Seed,
+            Strategy = outcome.Strategy,
+            Trace = "",
+            Replay = new ReplayCommands("(no schedule deadlocked: nothing to replay)", "(no schedule deadlocked: nothing to replay)"),
+            Reproducible = false,
+            PredictedAt = outcome.PredictedAt,
+        };
+        AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
+        AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, null));
         return folder;
     }
 
@@ -176,6 +215,32 @@ public static class FailureReport
         {
             AppendTimeline(md, log);
             AppendSources(md, log, f);
+        }
+
+        if (f.Schedule is { } schedule)
+        {
+            md.AppendLine("## Schedule").AppendLine();
+            md.Append(CultureInfo.InvariantCulture, $"The failing schedule has {schedule.Steps} steps, {schedule.Switches} context switches and {schedule.Preemptions} preemption(s).");
+            if (f.Minimal is null)
+            {
+                md.Append(CultureInfo.InvariantCulture, $" No simpler schedule was found: this {f.Kind} needs at most {schedule.Preemptions} preemption(s).");
+            }
+            else if (f.Minimal is { } minimal)
+            {
+                md.Append(CultureInfo.InvariantCulture, $" The smallest found: **this {f.Kind} needs {minimal.Stats.Preemptions} preemption(s)** (delay bound {minimal.DelayBound}; {minimal.Stats.Steps} steps, {minimal.Stats.Switches} switches), in `{minimal.Trace}`.");
+            }
+
+            md.AppendLine().AppendLine();
+            if (f.MinimalReplay is { } minimalReplay)
+            {
+                md.AppendLine("Replay the minimal schedule:").AppendLine();
+                md.AppendLine(Markdown.Block(minimalReplay.Systematic + "\n" + minimalReplay.Coyote, "bash")).AppendLine();
+            }
+        }
+
+        if (f.PredictedAt is { } predicted)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"Lock-order prediction saw a potential cycle at iteration {predicted}.").AppendLine().AppendLine();
         }
 
         md.AppendLine("## Replay").AppendLine();

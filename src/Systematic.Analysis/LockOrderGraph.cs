@@ -1,0 +1,109 @@
+using Systematic.Recording;
+
+namespace Systematic.Analysis;
+
+/// <summary>An edge of the lock-order graph: <paramref name="To"/> was acquired while <paramref name="From"/> was held.</summary>
+public sealed record LockOrderEdge(string From, string To, string? HeldSite, string? AcquireSite, string Task, long Iteration);
+
+/// <summary>A cycle of the lock-order graph: a deadlock that some schedule may reach.</summary>
+public sealed record PotentialCycle(IReadOnlyList<LockOrderEdge> Edges, long FirstSeenIteration)
+{
+    /// <summary>Gets the locks of the cycle, in order.</summary>
+    public IReadOnlyList<string> Locks => this.Edges.Select(e => e.From).ToList();
+
+    /// <summary>Gets a plain sentence describing the cycle.</summary>
+    public string Sentence =>
+        "Locks are taken in a cycle of orders, though no explored schedule deadlocked: " +
+        string.Join("; ", this.Edges.Select(e => $"`{e.Task}` takes `{e.To}` at {LogView.Short(e.AcquireSite)} while holding `{e.From}` (taken at {LogView.Short(e.HeldSite)})")) +
+        ". A schedule that interleaves these tasks can deadlock.";
+}
+
+/// <summary>
+/// Lock-order prediction, as the Linux kernel's lockdep does: across all iterations of a test, including passing ones,
+/// remember "lock B acquired while holding lock A"; a cycle is a potential deadlock. Only exclusive resources take part
+/// (monitors and semaphores with a maximum of one permit): a cycle through a counting semaphore is not necessarily a
+/// deadlock, and a signaling semaphore is not a lock. Edges taken while a common other lock (a gate) is held by all
+/// of the cycle's acquisitions are not reported, since that gate serializes them.
+/// </summary>
+public sealed class LockOrderGraph
+{
+    private readonly Dictionary<(string From, string To), (LockOrderEdge Edge, HashSet<string> Gates)> edges = [];
+
+    /// <summary>Gets the number of distinct edges seen.</summary>
+    public int EdgeCount => this.edges.Count;
+
+    /// <summary>Adds the lock orders of one recorded iteration.</summary>
+    public void Observe(IterationLog log, long iteration)
+    {
+        var view = new LogView(log);
+        var state = new WaitForState();
+        foreach (var e in log.Events)
+        {
+            if (e.Kind == EventKind.Acquire && IsLock(log.Resource(e.Resource)))
+            {
+                var task = log.Logical(e.Task);
+                var acquired = view.ResourceName(e.Resource);
+                var held = state.Resources.Values
+                    .Where(r => r.Info.Id != e.Resource && IsLock(r.Info) && !r.IsSignaling && r.Holders.GetValueOrDefault(task) > 0)
+                    .ToList();
+                foreach (var from in held)
+                {
+                    var name = view.ResourceName(from.Info.Id);
+                    var gates = held.Where(h => h != from).Select(h => view.ResourceName(h.Info.Id)).ToHashSet(StringComparer.Ordinal);
+                    var key = (name, acquired);
+                    if (this.edges.TryGetValue(key, out var existing))
+                    {
+                        existing.Gates.IntersectWith(gates);
+                    }
+                    else
+                    {
+                        this.edges[key] = (new LockOrderEdge(name, acquired, from.AcquireSites.GetValueOrDefault(task), e.Site, view.TaskName(task), iteration), gates);
+                    }
+                }
+            }
+
+            state.Apply(e, log);
+        }
+    }
+
+    /// <summary>Finds the cycles of the graph (each once, shortest first).</summary>
+    public IReadOnlyList<PotentialCycle> Cycles()
+    {
+        var byFrom = this.edges.Values.GroupBy(e => e.Edge.From).ToDictionary(g => g.Key, g => g.ToList());
+        var found = new List<PotentialCycle>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var start in byFrom.Keys.Order(StringComparer.Ordinal))
+        {
+            var path = new List<(LockOrderEdge Edge, HashSet<string> Gates)>();
+            Search(start, new HashSet<string>(StringComparer.Ordinal) { start });
+
+            void Search(string node, HashSet<string> onPath)
+            {
+                foreach (var edge in byFrom.GetValueOrDefault(node) ?? [])
+                {
+                    path.Add(edge);
+                    if (edge.Edge.To == start)
+                    {
+                        var key = string.Join("->", path.Select(p => p.Edge.From).Order(StringComparer.Ordinal));
+                        var common = path.Skip(1).Aggregate(new HashSet<string>(path[0].Gates, StringComparer.Ordinal), (acc, p) => { acc.IntersectWith(p.Gates); return acc; });
+                        if (common.Count == 0 && seen.Add(key))
+                        {
+                            found.Add(new PotentialCycle(path.Select(p => p.Edge).ToList(), path.Max(p => p.Edge.Iteration)));
+                        }
+                    }
+                    else if (onPath.Add(edge.Edge.To) && path.Count < 8)
+                    {
+                        Search(edge.Edge.To, onPath);
+                        onPath.Remove(edge.Edge.To);
+                    }
+
+                    path.RemoveAt(path.Count - 1);
+                }
+            }
+        }
+
+        return found.OrderBy(c => c.Edges.Count).ThenBy(c => c.FirstSeenIteration).ToList();
+    }
+
+    private static bool IsLock(ResourceInfo resource) => resource.Kind == ResourceKind.Monitor || resource.Max == 1;
+}

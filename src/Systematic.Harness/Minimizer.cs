@@ -1,0 +1,56 @@
+using Microsoft.Coyote;
+using Systematic.Analysis;
+using Systematic.Recording;
+
+namespace Systematic.Harness;
+
+/// <summary>A failing schedule shrunk to its fewest preemptions: the same failure (kind and resources) found with the smallest delay bound.</summary>
+/// <param name="Trace">The trace file name, in the failure folder.</param>
+/// <param name="DelayBound">The delay bound that sufficed (a bound on the preemptions the scheduler may introduce).</param>
+/// <param name="Stats">Steps, switches and preemptions of the minimal schedule.</param>
+/// <param name="Iterations">Iterations the search ran.</param>
+public sealed record MinimalSchedule(string Trace, uint DelayBound, ScheduleStats Stats, long Iterations);
+
+/// <summary>
+/// Searches for a schedule that reproduces a failure with as few preemptions as possible: re-runs the test with Coyote's
+/// delay-bounding strategy at bounds 0, 1, 2, 3 and keeps the first bound whose schedules hit the same failure, then the
+/// shortest such schedule.
+/// </summary>
+internal static class Minimizer
+{
+    private const uint MaxBound = 3;
+
+    public static (MinimalSchedule Info, string Trace)? Minimize(TestCase test, Diagnosis original, RunOptions options, uint seed)
+    {
+        var budget = Math.Min(options.Iterations, 50u);
+        long iterations = 0;
+        for (var bound = 0u; bound <= MaxBound; bound++)
+        {
+            var configuration = TestRunner.Configure(options with { Strategy = "delay-bounding", StrategyBound = bound, Iterations = budget, Timeout = null }, seed + (bound * 7_919u));
+            using var engine = TestRunner.CreateEngine(configuration, test.Method);
+            engine.SetLogger(new SilentLogger());
+            engine.Run();
+            iterations += engine.TestReport.NumOfExploredFairPaths + engine.TestReport.NumOfExploredUnfairPaths;
+            if (engine.TestReport.NumOfFoundBugs == 0)
+            {
+                continue;
+            }
+
+            var message = engine.TestReport.BugReports.First();
+            var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
+            if (log is { Frozen: false })
+            {
+                Recorder.Freeze(message);
+            }
+
+            var found = Classifier.Classify(log, message);
+            if (found.Kind == original.Kind && found.Resources.Order(StringComparer.Ordinal).SequenceEqual(original.Resources.Order(StringComparer.Ordinal)))
+            {
+                var trace = engine.ReproducibleTrace;
+                return (new MinimalSchedule("minimal.trace", bound, ScheduleStats.Of(trace), iterations), trace);
+            }
+        }
+
+        return null;
+    }
+}
