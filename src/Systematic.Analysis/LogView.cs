@@ -69,6 +69,13 @@ public sealed class LogView
             return task;
         }
 
+        // The method where the task first touches a resource, else the first named async method it runs inline.
+        var first = this.Log.Events.FirstOrDefault(e => e.Resource > 0 && e.Task > 0 && e.Kind is EventKind.Wait or EventKind.Acquire && this.Logical(e.Task) == task.Id);
+        if (SourceSite.Parse(first?.Site)?.Method is { } method && !method.EndsWith(".lambda", StringComparison.Ordinal))
+        {
+            return task with { Entry = method };
+        }
+
         return this.Log.Tasks.FirstOrDefault(t => t.Id > task.Id && t.Inline && !t.Entry.EndsWith(".lambda", StringComparison.Ordinal) && this.Logical(t.Id) == task.Id) ?? task;
     }
 

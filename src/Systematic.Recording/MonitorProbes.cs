@@ -124,11 +124,10 @@ public static class MonitorProbes
     {
         var resource = session.TryGetResource(obj, out var info) ? info : session.Resource(obj, ResourceKind.Monitor, site, hint, 1, 1);
         var task = Recorder.CurrentTask;
-        if (HeldByOther(session, resource.Id, task))
-        {
-            session.Emit(EventKind.Wait, task, resource.Id, site, 0);
-        }
 
+        // Always a wait first: Coyote may schedule other tasks inside Enter before it takes the lock, so whether this
+        // call blocks is known only once it returns (the Acquire right after an unblocked wait is not shown in timelines).
+        session.Emit(EventKind.Wait, task, resource.Id, site, HeldByOther(session, resource.Id, task) ? 0 : 1);
         return (resource, task);
     }
 

@@ -87,11 +87,9 @@ public static class SemaphoreSlimProbes
 
         var resource = Observe(session, instance, site);
         var task = Recorder.CurrentTask;
-        if (Count(instance) == 0)
-        {
-            session.Emit(EventKind.Wait, task, resource.Id, site, 0);
-        }
 
+        // Coyote may schedule other tasks inside Wait before it takes the permit: record the wait first.
+        session.Emit(EventKind.Wait, task, resource.Id, site, Count(instance));
         ControlledSemaphore.Wait(instance);
         if (Recorder.Live is { } after)
         {

@@ -32,6 +32,12 @@ public sealed class CatalogTests(CatalogFixture catalog)
             Assert.Empty(outcome.Uncontrolled);
             var replay = Replayer.Replay(outcome.ReportDir!);
             Assert.True(replay.Reproduced, $"seed {seed}: {replay.Explanation}");
+            if (outcome.Minimal is { } minimal)
+            {
+                Assert.True(minimal.Stats.Preemptions <= outcome.Schedule!.Preemptions);
+                var shrunk = Replayer.Replay(Path.Combine(outcome.ReportDir!, minimal.Trace));
+                Assert.True(shrunk.Reproduced, $"seed {seed}, minimal schedule: {shrunk.Explanation}");
+            }
         }
     }
 
@@ -46,6 +52,24 @@ public sealed class CatalogTests(CatalogFixture catalog)
         Assert.True(outcome.Outcome == Outcome.Passed, outcome.Diagnosis?.Sentence);
         Assert.Equal(1000, outcome.Iterations);
         Assert.Empty(outcome.Uncontrolled);
+        Assert.Null(outcome.PredictedAt);
+    }
+
+    [Theory]
+    [InlineData("LockOrderBuggy")]
+    [InlineData("LockCycle3Buggy")]
+    public void LockOrderPredictionSeesTheCycleNoLaterThanTheDeadlock(string name)
+    {
+        foreach (var seed in Seeds)
+        {
+            var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = seed, Minimize = false }).Run(catalog.Test(name), Paths.NewTempDir(name));
+
+            Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
+            if (outcome.PredictedAt is { } predicted)
+            {
+                Assert.True(predicted <= outcome.FirstBugIteration, $"seed {seed}: predicted at {predicted}, deadlocked at {outcome.FirstBugIteration}");
+            }
+        }
     }
 
     [Theory]
