@@ -138,6 +138,13 @@ public sealed class RunSession(RunOptions options)
         }
 
         var primary = parts.FirstOrDefault(p => p.Outcome == Outcome.Error) ?? parts.FirstOrDefault(p => p.Outcome == Outcome.Bug) ?? parts[0];
+
+        // One report per test: the other workers' failure folders are duplicates of the same search.
+        foreach (var other in parts.Where(p => !ReferenceEquals(p, primary) && p.ReportDir is not null && p.ReportDir != primary.ReportDir))
+        {
+            Directory.Delete(other.ReportDir!, recursive: true);
+        }
+
         return primary with
         {
             Iterations = parts.Sum(p => p.Iterations),
