@@ -32,6 +32,34 @@ public sealed class LogView
     /// <summary>Gets the logical task a task belongs to (see <see cref="IterationLog.Logical"/>).</summary>
     public int Logical(int task) => this.Log.Logical(task);
 
+    /// <summary>
+    /// Gets the events a timeline shows: starts and ends of logical tasks only, no creations, no awaits of a task's own
+    /// helpers, and no wait that the same task's acquire answered at once.
+    /// </summary>
+    public IReadOnlyList<RecordedEvent> TimelineEvents()
+    {
+        var all = this.Log.Events;
+        var shown = new List<RecordedEvent>();
+        for (var i = 0; i < all.Count; i++)
+        {
+            var e = all[i];
+            var hidden = e.Kind switch
+            {
+                EventKind.Create => true,
+                EventKind.TaskStart or EventKind.TaskEnd => e.Task > 0 && this.Logical(e.Task) != e.Task,
+                EventKind.Await => e.Targets is { } targets && targets.All(t => t > 0 && this.Logical(t) == this.Logical(e.Task)),
+                EventKind.Wait => i + 1 < all.Count && all[i + 1] is { Kind: EventKind.Acquire } next && next.Task == e.Task && next.Resource == e.Resource,
+                _ => false,
+            };
+            if (!hidden)
+            {
+                shown.Add(e);
+            }
+        }
+
+        return shown;
+    }
+
     /// <summary>Gets a task's readable name (the name of its logical task).</summary>
     public string TaskName(int task) => task switch
     {

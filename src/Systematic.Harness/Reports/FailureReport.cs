@@ -256,10 +256,7 @@ public static class FailureReport
     private static void AppendTimeline(StringBuilder md, IterationLog log)
     {
         var view = new LogView(log);
-        // A wait answered at once (the same task's acquire of the same resource is the next event) is not shown.
-        var all = log.Events;
-        var events = all.Where((e, i) => e.Kind != EventKind.Create &&
-            !(e.Kind == EventKind.Wait && i + 1 < all.Count && all[i + 1] is { Kind: EventKind.Acquire } next && next.Task == e.Task && next.Resource == e.Resource)).ToList();
+        var events = view.TimelineEvents().ToList();
         const int Max = 200;
         md.AppendLine("## Timeline").AppendLine();
         if (events.Count > Max)
