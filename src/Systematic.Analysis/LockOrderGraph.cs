@@ -35,21 +35,21 @@ public sealed class LockOrderGraph
     /// <summary>Adds the lock orders of one recorded iteration.</summary>
     public void Observe(IterationLog log, long iteration)
     {
-        var view = new LogView(log);
+        LogView? view = null;
         var state = new WaitForState();
         foreach (var e in log.Events)
         {
             if (e.Kind == EventKind.Acquire && IsLock(log.Resource(e.Resource)))
             {
                 var task = log.Logical(e.Task);
-                var acquired = view.ResourceName(e.Resource);
+                var acquired = LogView.Clean(log.Resource(e.Resource).Name);
                 var held = state.Resources.Values
                     .Where(r => r.Info.Id != e.Resource && IsLock(r.Info) && !r.IsSignaling && r.Holders.GetValueOrDefault(task) > 0)
                     .ToList();
                 foreach (var from in held)
                 {
-                    var name = view.ResourceName(from.Info.Id);
-                    var gates = held.Where(h => h != from).Select(h => view.ResourceName(h.Info.Id)).ToHashSet(StringComparer.Ordinal);
+                    var name = LogView.Clean(from.Info.Name);
+                    var gates = held.Where(h => h != from).Select(h => LogView.Clean(h.Info.Name)).ToHashSet(StringComparer.Ordinal);
                     var key = (name, acquired);
                     if (this.edges.TryGetValue(key, out var existing))
                     {
@@ -57,6 +57,8 @@ public sealed class LockOrderGraph
                     }
                     else
                     {
+                        // Task names cost a pass over the log: only for edges never seen before.
+                        view ??= new LogView(log);
                         this.edges[key] = (new LockOrderEdge(name, acquired, from.AcquireSites.GetValueOrDefault(task), e.Site, view.TaskName(task), iteration), gates);
                     }
                 }

@@ -59,6 +59,13 @@ public static class AsyncProbes
             return -1;
         }
 
+        if (inline)
+        {
+            // Awaited at once: it runs as part of its caller's task, which records its events; no task of its own.
+            session.EnterInline(Recorder.CurrentTask);
+            return -2;
+        }
+
         var info = session.StartTask(method, null, inline);
         var previous = Recorder.SetCurrentTask(info.Id);
         return ((long)previous.Session << 32) | (uint)previous.Task;
@@ -67,7 +74,7 @@ public static class AsyncProbes
     /// <summary>Called last in an async method's stub with the task it returns.</summary>
     public static void Exit(Task task, long token)
     {
-        if (token == -1)
+        if (token < 0)
         {
             return;
         }
@@ -82,7 +89,11 @@ public static class AsyncProbes
     {
         if (Recorder.Live is { } session)
         {
-            session.EndTask(Recorder.CurrentTask);
+            var task = Recorder.CurrentTask;
+            if (!session.ExitInline(task))
+            {
+                session.EndTask(task);
+            }
         }
     }
 }

@@ -170,6 +170,7 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, Queue<(int Task, string? Site)>> asyncWaiters = [];
+    private readonly Dictionary<int, int> inlineDepth = [];
 
     public int Id { get; } = id;
 
@@ -232,6 +233,20 @@ internal sealed class Session(int id, IterationLog log)
         {
             this.Emit(EventKind.TaskEnd, id, 0, null);
         }
+    }
+
+    public void EnterInline(int task) => this.inlineDepth[task] = this.inlineDepth.GetValueOrDefault(task) + 1;
+
+    public bool ExitInline(int task)
+    {
+        var depth = this.inlineDepth.GetValueOrDefault(task);
+        if (depth == 0)
+        {
+            return false;
+        }
+
+        this.inlineDepth[task] = depth - 1;
+        return true;
     }
 
     public void Adopt(int parent, Task child)
