@@ -26,6 +26,7 @@ public sealed class RunSession(RunOptions options)
     public IReadOnlyList<TestCase> Select(IReadOnlyList<string> assemblies, out IReadOnlyList<PreparedAssembly> prepared)
     {
         options.Validate();
+        EnsureWritable(options.OutDir);
         var paths = assemblies.Count == 0 ? [CatalogPath] : assemblies;
         var cache = Path.Combine(options.OutDir, ".assemblies");
         prepared = paths.Select(p => PreparedAssembly.Prepare(p, cache)).ToList();
@@ -163,6 +164,22 @@ public sealed class RunSession(RunOptions options)
         // Like `dotnet test --filter` on names: '|' separates alternatives, each a substring of the full name.
         return filter.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Any(part => test.Name.Contains(part.Replace("FullyQualifiedName~", "", StringComparison.Ordinal).Replace("Name~", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Fails with the folder's full path unless reports can be written there.</summary>
+    internal static void EnsureWritable(string outDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            var probe = Path.Combine(outDir, $".write-check-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new HarnessException($"Cannot write reports to {Path.GetFullPath(outDir)}: {e.Message}", e);
+        }
     }
 
     internal static (string Id, string Dir) CreateRunFolder(string outDir)
