@@ -80,6 +80,10 @@ internal static class CommandLine
         var replay = new Command("replay", "Re-execute a recorded schedule and check the same failure (kind and resources) happens again.") { path, breakOption };
         replay.SetAction(parse => Guard(error, () => ReplayCommand.Run(parse.GetValue(path)!, parse.GetValue(breakOption), output)));
 
+        var doctorAssemblies = new Argument<string[]>("assembly") { Arity = ArgumentArity.OneOrMore, Description = "Assemblies to examine (plain build outputs or Coyote-rewritten)." };
+        var doctor = new Command("doctor", "List every call Coyote 1.7.11 does not control, with file:line and the controlled alternative.") { doctorAssemblies };
+        doctor.SetAction(parse => Guard(error, () => DoctorCommand.Run(parse.GetValue(doctorAssemblies) ?? [], output)));
+
         var runs = new Argument<string[]>("run") { Arity = ArgumentArity.OneOrMore, Description = "Run folders (or report folders, whose latest run is used) of the shards to merge." };
         var merge = new Command("merge", "Combine the runs of several shards into one run: one summary, every failure folder.") { runs, outdir };
         merge.SetAction(parse => Guard(error, () =>
@@ -111,7 +115,7 @@ internal static class CommandLine
         worker.SetAction(parse => Guard(error, () => WorkerCommand.Run(
             parse.GetValue(workerAssembly)!, parse.GetValue(workerTest)!, parse.GetValue(workerRunDir)!, parse.GetValue(workerResult)!, parse.GetValue(workerOptions)!, output)));
 
-        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, merge, baseline, worker };
+        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, worker };
     }
 
     private static string OneLine(string text) =>
@@ -151,6 +155,11 @@ internal static class TestCommand
             {
                 output.WriteLine($"  {note}");
             }
+        }
+
+        foreach (var assembly in prepared)
+        {
+            DoctorCommand.Summarize(assembly.SourcePath, output);
         }
 
         output.WriteLine($"Running {tests.Count} test(s): {options.Iterations} iterations each, strategy {options.Strategy ?? "portfolio"}{(options.Seed is { } s ? $", seed {s}" : "")}.");

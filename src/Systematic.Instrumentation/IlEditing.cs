@@ -43,6 +43,7 @@ internal static class IlEditing
         }
 
         SequencePoint? best = null;
+        SequencePoint? next = null;
         foreach (var point in method.DebugInformation.SequencePoints)
         {
             if (point.IsHidden)
@@ -54,9 +55,16 @@ internal static class IlEditing
             {
                 best = point;
             }
+            else if (point.Offset > instruction.Offset && (next is null || point.Offset < next.Offset))
+            {
+                next = point;
+            }
         }
 
-        return best;
+        // Only the method's opening brace precedes it (Roslyn gives a `lock` on a System.Threading.Lock no point of its
+        // own): the block that follows is the nearest line that belongs to the statement.
+        var brace = best is { Offset: 0 } && best.StartLine == best.EndLine && best.EndColumn - best.StartColumn == 1;
+        return brace && next is not null ? next : best ?? next;
     }
 
     /// <summary>A shape of a type where every generic parameter reads "T", to match signatures across generic contexts.</summary>

@@ -1,0 +1,124 @@
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+
+namespace Systematic.Instrumentation;
+
+/// <summary>A call Coyote 1.7.11 does not control, where it is and what to use instead.</summary>
+/// <param name="Api">The API, e.g. <c>Task.WhenAll(ReadOnlySpan&lt;Task&gt;)</c>.</param>
+/// <param name="File">Source file, or the assembly name when there is no PDB.</param>
+/// <param name="Line">Source line, or 0.</param>
+/// <param name="Method">The method that makes the call (Type.Method).</param>
+/// <param name="Alternative">The controlled alternative.</param>
+public sealed record DoctorFinding(string Api, string File, int Line, string Method, string Alternative)
+{
+    /// <summary>Gets <c>File.cs:41</c>.</summary>
+    public string Site => $"{System.IO.Path.GetFileName(this.File)}:{this.Line}";
+}
+
+/// <summary>
+/// Lists the calls of an assembly (a plain build output or a Coyote-rewritten one) that Coyote 1.7.11 does not control:
+/// they run outside the scheduler, so its exploration misses their interleavings and its traces may not reproduce.
+/// </summary>
+public static class Doctor
+{
+    private const string Array = "pass an array: Task.WhenAll(new[] { t1, t2 }) (the params ReadOnlySpan<Task> overload binds on .NET 9+)";
+
+    private static readonly (string Type, string? Method, string Api, string Alternative)[] Rules =
+    [
+        ("System.Threading.Tasks.Task", "WhenEach", "Task.WhenEach", "loop over Task.WhenAny with an array of the remaining tasks"),
+        ("System.Threading.Lock", null, "System.Threading.Lock", "lock on a plain object (Monitor), or use SemaphoreSlim(1, 1)"),
+        ("System.Threading.ReaderWriterLockSlim", null, "ReaderWriterLockSlim", "SemaphoreSlim(1, 1) or lock on a plain object"),
+        ("System.Threading.ReaderWriterLock", null, "ReaderWriterLock", "SemaphoreSlim(1, 1) or lock on a plain object"),
+        ("System.Threading.ManualResetEventSlim", null, "ManualResetEventSlim", "TaskCompletionSource (await its Task) or SemaphoreSlim(0)"),
+        ("System.Threading.CountdownEvent", null, "CountdownEvent", "Task.WhenAll over an array of the tasks"),
+        ("System.Threading.Barrier", null, "Barrier", "TaskCompletionSource per phase, or Task.WhenAll"),
+        ("System.Threading.Mutex", null, "Mutex", "SemaphoreSlim(1, 1)"),
+        ("System.Threading.Semaphore", null, "System.Threading.Semaphore", "SemaphoreSlim"),
+        ("System.Threading.SpinLock", null, "SpinLock", "lock on a plain object"),
+        ("System.Threading.SemaphoreSlim", "get_AvailableWaitHandle", "SemaphoreSlim.AvailableWaitHandle", "Wait/WaitAsync on the semaphore itself"),
+        ("System.Threading.Timer", ".ctor", "System.Threading.Timer", "a Task.Run loop with await Task.Delay (controlled)"),
+        ("System.Timers.Timer", ".ctor", "System.Timers.Timer", "a Task.Run loop with await Task.Delay (controlled)"),
+        ("System.Threading.PeriodicTimer", ".ctor", "PeriodicTimer", "a Task.Run loop with await Task.Delay (controlled)"),
+        ("System.Threading.ThreadPool", "QueueUserWorkItem", "ThreadPool.QueueUserWorkItem", "Task.Run"),
+        ("System.Threading.ThreadPool", "UnsafeQueueUserWorkItem", "ThreadPool.UnsafeQueueUserWorkItem", "Task.Run"),
+        ("System.Threading.ThreadPool", "RegisterWaitForSingleObject", "ThreadPool.RegisterWaitForSingleObject", "await a TaskCompletionSource's Task"),
+        ("System.Threading.ThreadPool", "UnsafeRegisterWaitForSingleObject", "ThreadPool.UnsafeRegisterWaitForSingleObject", "await a TaskCompletionSource's Task"),
+        ("System.Threading.SynchronizationContext", "Post", "SynchronizationContext.Post", "await, or Task.Run"),
+        ("System.Threading.SynchronizationContext", "Send", "SynchronizationContext.Send", "a direct call"),
+        ("System.Threading.Channels.Channel", null, "System.Threading.Channels", "a queue guarded by SemaphoreSlim (items) and a lock"),
+    ];
+
+    private static readonly HashSet<string> SharedStaticTypes = new(StringComparer.Ordinal)
+    {
+        "System.Threading.SemaphoreSlim", "System.Threading.Lock", "System.Threading.ReaderWriterLockSlim", "System.Threading.ManualResetEventSlim",
+        "System.Threading.Tasks.TaskCompletionSource", "System.Threading.Tasks.TaskCompletionSource`1",
+    };
+
+    /// <summary>Examines <paramref name="assemblyPath"/>; findings are in source order.</summary>
+    public static IReadOnlyList<DoctorFinding> Examine(string assemblyPath)
+    {
+        var hasSymbols = System.IO.File.Exists(System.IO.Path.ChangeExtension(assemblyPath, ".pdb"));
+        ModuleDefinition module;
+        try
+        {
+            module = ModuleDefinition.ReadModule(assemblyPath, new ReaderParameters { ReadSymbols = hasSymbols, ReadingMode = ReadingMode.Deferred });
+        }
+        catch (SymbolsNotMatchingException)
+        {
+            module = ModuleDefinition.ReadModule(assemblyPath, new ReaderParameters { ReadSymbols = false, ReadingMode = ReadingMode.Deferred });
+        }
+
+        using (module)
+        {
+            var findings = new List<DoctorFinding>();
+            var staticFields = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var method in module.GetTypes().SelectMany(t => t.Methods).Where(m => m.HasBody))
+            {
+                foreach (var instruction in method.Body.Instructions)
+                {
+                    if (instruction.OpCode.FlowControl == FlowControl.Call && instruction.Operand is MethodReference called && Match(called) is { } rule)
+                    {
+                        findings.Add(Finding(method, instruction, rule.Api, rule.Alternative));
+                    }
+                    else if (instruction.OpCode == OpCodes.Stsfld && instruction.Operand is FieldReference field &&
+                        SharedStaticTypes.Contains(ElementName(field.FieldType)) && staticFields.Add(field.FullName))
+                    {
+                        findings.Add(Finding(method, instruction, $"static {Naming.TypeName(field.FieldType)} {Naming.TypeName(field.DeclaringType)}.{field.Name}",
+                            "create it inside the test: an object shared across iterations is not controlled (Coyote fails when a semaphore outlives its iteration)"));
+                    }
+                }
+            }
+
+            return findings.OrderBy(f => f.File, StringComparer.Ordinal).ThenBy(f => f.Line).ToList();
+        }
+    }
+
+    private static (string Api, string Alternative)? Match(MethodReference called)
+    {
+        var type = ElementName(called.DeclaringType);
+        if (type == "System.Threading.Tasks.Task" && called.Name is "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny" &&
+            called.Parameters.Any(p => p.ParameterType.Name.StartsWith("ReadOnlySpan", StringComparison.Ordinal)))
+        {
+            return ($"Task.{called.Name}(ReadOnlySpan<Task>)", Array.Replace("WhenAll", called.Name, StringComparison.Ordinal));
+        }
+
+        foreach (var (ruleType, ruleMethod, api, alternative) in Rules)
+        {
+            var typeMatches = ruleType.EndsWith(".Channel", StringComparison.Ordinal) ? type.StartsWith("System.Threading.Channels.", StringComparison.Ordinal) : type == ruleType;
+            if (typeMatches && (ruleMethod is null || called.Name == ruleMethod))
+            {
+                return (api, alternative);
+            }
+        }
+
+        return null;
+    }
+
+    private static DoctorFinding Finding(MethodDefinition method, Instruction instruction, string api, string alternative)
+    {
+        var point = IlEditing.SequencePointOf(method, instruction);
+        return new DoctorFinding(api, point?.Document.Url ?? method.Module.Name, point?.StartLine ?? 0, Naming.Method(method), alternative);
+    }
+
+    private static string ElementName(TypeReference type) => type is GenericInstanceType g ? g.ElementType.FullName : type.FullName;
+}

@@ -1,0 +1,60 @@
+using Systematic.Harness;
+using Systematic.Instrumentation;
+
+namespace Systematic.Tests;
+
+/// <summary>The doctor finds every uncontrolled call planted in a sample, at its line, and nothing in clean code.</summary>
+public sealed class DoctorTests
+{
+    private static readonly string Source = Path.Combine(Paths.RepoRoot, "tests", "Samples.Uncontrolled", "UncontrolledTests.cs");
+
+    [Theory]
+    [InlineData("Task.WhenAll(ReadOnlySpan<Task>)", "await Task.WhenAll(t1, t2);", 0)]
+    [InlineData("Task.WhenAny(ReadOnlySpan<Task>)", "Task.WhenAny(t1, t2, t3)", 0)]
+    [InlineData("Task.WhenEach", "Task.WhenEach(", 0)]
+    [InlineData("ReaderWriterLockSlim", "_cacheLock.EnterWriteLock();", 0)]
+    [InlineData("ManualResetEventSlim", "new ManualResetEventSlim(false)", 0)]
+    [InlineData("SemaphoreSlim.AvailableWaitHandle", "AvailableWaitHandle.WaitOne()", 0)]
+    [InlineData("System.Threading.Timer", "new Timer(", 0)]
+    [InlineData("ThreadPool.QueueUserWorkItem", "ThreadPool.QueueUserWorkItem(", 0)]
+    [InlineData("static SemaphoreSlim UncontrolledTests.SharedGate", "SemaphoreSlim SharedGate", 0)]
+
+    // Roslyn gives a `lock` on a System.Threading.Lock no sequence point: the block's brace on the next line is the nearest.
+    [InlineData("System.Threading.Lock", "lock (_lock)", 1)]
+    public void EveryPlantedUncontrolledCallIsFoundAtItsLine(string api, string code, int linesAfter)
+    {
+        var line = Array.FindIndex(File.ReadAllLines(Source), l => l.Contains(code, StringComparison.Ordinal) && !l.TrimStart().StartsWith("//", StringComparison.Ordinal)) + 1;
+        Assert.True(line > 0, $"`{code}` is not in the sample");
+
+        var findings = Doctor.Examine(Paths.Uncontrolled);
+
+        Assert.Contains(findings, f => f.Api == api && f.Line >= line && f.Line <= line + linesAfter && f.File.EndsWith("UncontrolledTests.cs", StringComparison.Ordinal) && f.Alternative.Length > 0);
+    }
+
+    [Fact]
+    public void ControlledLookAlikesAndCleanTestsHaveNoFinding()
+    {
+        var findings = Doctor.Examine(Paths.Uncontrolled);
+
+        Assert.DoesNotContain(findings, f => f.Method.Contains("CleanFixed", StringComparison.Ordinal) || f.Method.Contains("WhenAnyTwoTasks", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheCatalogAndTheUserSampleAreClean()
+    {
+        Assert.Empty(Doctor.Examine(Paths.Catalog));
+        Assert.Empty(Doctor.Examine(Paths.UserCode));
+    }
+
+    [Fact]
+    public void DoctorCommandExitsCleanForCleanCodeAndFlagsFindings()
+    {
+        Assert.Equal(ExitCode.Success, CliTests.Run("doctor", Paths.UserCode).Code);
+
+        var (code, output, _) = CliTests.Run("doctor", Paths.Uncontrolled);
+
+        Assert.Equal(ExitCode.ExpectationNotMet, code);
+        Assert.Contains("UncontrolledTests.cs:", output, StringComparison.Ordinal);
+        Assert.Equal(ExitCode.InputError, CliTests.Run("doctor", Path.Combine(Paths.RepoRoot, "missing.dll")).Code);
+    }
+}
