@@ -252,6 +252,7 @@ public sealed class RunSession(RunOptions options)
     {
         AtomicFile.Write(Path.Combine(runDir, "summary.json"), JsonSerializer.Serialize(summary, Json.Options));
         AtomicFile.Write(Path.Combine(runDir, "summary.md"), RenderSummaryMarkdown(summary));
+        RunReports.Write(runDir, summary);
     }
 
     internal static string UniqueFolder(string parent, string name)

@@ -259,6 +259,7 @@ public static class FailureReport
         var events = view.TimelineEvents().ToList();
         const int Max = 200;
         md.AppendLine("## Timeline").AppendLine();
+        md.AppendLine("```mermaid").Append(MermaidTimeline.Render(view)).AppendLine("```").AppendLine();
         if (events.Count > Max)
         {
             md.Append("The last ").Append(Max).Append(" of ").Append(events.Count).AppendLine(" events.").AppendLine();
