@@ -79,7 +79,8 @@ public static class MonitorProbes
                 return;
             }
 
-            SchedulingPoint.Interleave();
+            // Deprioritize the waiter so that unfair strategies do not starve the task that would release.
+            SchedulingPoint.Yield();
         }
 
         ControlledMonitor.Enter(obj, ref lockTaken);

@@ -30,7 +30,20 @@ public static class Recorder
     /// <summary>Gets the number of iterations recorded by this process.</summary>
     public static int Sessions => sessions;
 
-    internal static Session? Live => current is { Log.Frozen: false } s ? s : null;
+    /// <summary>Gets the session being recorded, or null when none is, or when the calling flow belongs to an earlier iteration (a stray continuation).</summary>
+    internal static Session? Live
+    {
+        get
+        {
+            if (current is not { Log.Frozen: false } session)
+            {
+                return null;
+            }
+
+            var mark = Flow.Value;
+            return mark.Session == 0 || mark.Session == session.Id ? session : null;
+        }
+    }
 
     internal static int CurrentTask
     {
@@ -77,7 +90,8 @@ public static class Recorder
     /// <summary>Checks the end-of-test invariants: every permit is back and no task is left holding a lock.</summary>
     public static void CheckEndOfTest()
     {
-        if (Live is not { } session)
+        // Only the flow of the test that started this recording checks it (never a stray continuation of an older one).
+        if (Live is not { } session || Flow.Value.Session != session.Id)
         {
             return;
         }
@@ -169,8 +183,8 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<Task, int> taskIds = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<int, Queue<(int Task, string? Site)>> asyncWaiters = [];
     private readonly Dictionary<int, int> inlineDepth = [];
+    private readonly Dictionary<int, (int Resource, string? Site)> pendingAsyncWaits = [];
 
     public int Id { get; } = id;
 
@@ -188,7 +202,25 @@ internal sealed class Session(int id, IterationLog log)
             return;
         }
 
-        var e = new RecordedEvent(this.Log.NextSeq, kind, task, resource, AsyncProbes.Site(site), count, amount, awaited);
+        if (task > 0 && this.pendingAsyncWaits.Count > 0 && this.pendingAsyncWaits.Remove(task, out var pending) &&
+            !(kind == EventKind.Acquire && resource == pending.Resource))
+        {
+            // A task that awaited a semaphore and runs again got its permit: Coyote handed it over at a release.
+            var free = this.targets.TryGetValue(pending.Resource, out var target) && target is SemaphoreSlim semaphore
+                ? Microsoft.Coyote.Rewriting.Types.Threading.SemaphoreSlim.get_CurrentCount(semaphore)
+                : -1;
+            this.Append(EventKind.Acquire, task, pending.Resource, pending.Site, free, 1, null);
+        }
+
+        this.Append(kind, task, resource, AsyncProbes.Site(site), count, amount, awaited);
+    }
+
+    /// <summary>Remembers a task's asynchronous wait that did not complete at once; its acquire is recorded when the task runs again.</summary>
+    public void PendingAsyncWait(int task, int resource, string? site) => this.pendingAsyncWaits[task] = (resource, site);
+
+    private void Append(EventKind kind, int task, int resource, string? site, int count, int amount, IReadOnlyList<int>? awaited)
+    {
+        var e = new RecordedEvent(this.Log.NextSeq, kind, task, resource, site, count, amount, awaited);
         this.Log.Add(e);
         this.State.Apply(e, this.Log);
     }
@@ -272,23 +304,6 @@ internal sealed class Session(int id, IterationLog log)
                 this.EndTask(id);
             }
         }
-    }
-
-    public void EnqueueAsyncWaiter(int resource, int task, string? site)
-    {
-        if (!this.asyncWaiters.TryGetValue(resource, out var queue))
-        {
-            queue = new Queue<(int, string?)>();
-            this.asyncWaiters.Add(resource, queue);
-        }
-
-        queue.Enqueue((task, site));
-    }
-
-    public bool TryDequeueAsyncWaiter(int resource, out (int Task, string? Site) waiter)
-    {
-        waiter = default;
-        return this.asyncWaiters.TryGetValue(resource, out var queue) && queue.TryDequeue(out waiter);
     }
 
     public void ApplyGivenNames()

@@ -167,16 +167,8 @@ public static class SemaphoreSlimProbes
             return previous;
         }
 
-        var count = Count(instance);
-        after.Emit(EventKind.Release, task, resource.Id, site, count, releaseCount);
-
-        // Coyote hands released permits straight to asynchronous waiters, in FIFO order: record who got them.
-        var handedOver = before + releaseCount - count;
-        for (var i = 0; i < handedOver && after.TryDequeueAsyncWaiter(resource.Id, out var waiter); i++)
-        {
-            after.Emit(EventKind.Acquire, waiter.Task, resource.Id, waiter.Site, count);
-        }
-
+        // A permit handed straight to an asynchronous waiter is recorded as that waiter's acquire when it runs again.
+        after.Emit(EventKind.Release, task, resource.Id, site, Count(instance), releaseCount);
         return previous;
     }
 
@@ -192,7 +184,7 @@ public static class SemaphoreSlimProbes
         else
         {
             session.Emit(EventKind.Wait, task, resource.Id, site, Count(instance));
-            session.EnqueueAsyncWaiter(resource.Id, task, site);
+            session.PendingAsyncWait(task, resource.Id, AsyncProbes.Site(site));
         }
 
         return pending;
@@ -229,7 +221,8 @@ public static class SemaphoreSlimProbes
                 return false;
             }
 
-            SchedulingPoint.Interleave();
+            // Deprioritize the waiter so that unfair strategies do not starve the task that would release.
+            SchedulingPoint.Yield();
             if (ControlledSemaphore.Wait(instance, 0))
             {
                 Recorder.Live?.Emit(EventKind.Acquire, task, resource.Id, site, Count(instance));

@@ -78,7 +78,8 @@ public sealed class WaitForState
                 break;
             case EventKind.Acquire:
                 var taker = log.Logical(e.Task);
-                resource!.Count = e.Count >= 0 ? e.Count : resource.Count - 1;
+                // A handed-over permit was already counted out at the release.
+                resource!.Count = e.Count >= 0 ? e.Count : resource.Count;
                 resource.Acquires++;
                 resource.Holders[taker] = resource.Holders.GetValueOrDefault(taker) + 1;
                 resource.AcquireSites[taker] = e.Site;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Coyote.Random;
+using Microsoft.Coyote.Runtime;
 
 namespace Systematic.Catalog.Primitives;
 
@@ -71,6 +72,8 @@ public class Semaphore
                 return false;
             }
 
+            // A polling wait: tell the scheduler to favour other tasks, so unfair strategies do not starve the holder.
+            SchedulingPoint.Yield();
             await Task.Yield();
             if (await this.gate.WaitAsync(0))
             {
@@ -85,6 +88,7 @@ public class Semaphore
         cancellationToken.ThrowIfCancellationRequested();
         while (!await this.gate.WaitAsync(0))
         {
+            SchedulingPoint.Yield();
             await Task.Yield();
             cancellationToken.ThrowIfCancellationRequested();
         }

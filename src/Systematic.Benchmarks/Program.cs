@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Coyote;
+using Systematic.Benchmarks;
+using Systematic.Harness;
+
+// Benchmarks of Systematic, every ratio measured in this one run (the machines are shared and noisy).
+// Usage: dotnet run -c Release --project src/Systematic.Benchmarks [-- --quick]
+Environment.SetEnvironmentVariable("COYOTE_CLI_TELEMETRY_OPTOUT", "1");
+var quick = args.Contains("--quick");
+var bench = new Bench(quick);
+return bench.Run();
+
+namespace Systematic.Benchmarks
+{
+    internal sealed class Bench(bool quick)
+    {
+        private static readonly string?[] Strategies = [null, "random", "probabilistic", "prioritization", "delay-bounding"];
+        private readonly int seeds = quick ? 5 : 30;
+        private readonly uint throughputIterations = quick ? 200u : 1000u;
+        private readonly int rounds = quick ? 1 : 3;
+        private readonly string work = Path.Combine(Path.GetTempPath(), $"systematic-bench-{Guid.NewGuid():N}"[..28]);
+        private readonly StringBuilder markdown = new();
+        private readonly Dictionary<string, object> json = new() { ["schema"] = "systematic.benchmarks/1" };
+
+        public int Run()
+        {
+            Directory.CreateDirectory(this.work);
+            var catalog = PreparedAssembly.Prepare(RunSession.CatalogPath, Path.Combine(this.work, ".assemblies"));
+            var plain = LoadPlain(RunSession.CatalogPath);
+            var command = "dotnet run -c Release --project src/Systematic.Benchmarks" + (quick ? " -- --quick" : "");
+            this.markdown.AppendLine("# Benchmarks").AppendLine();
+            this.markdown.AppendLine(CultureInfo.InvariantCulture, $"Command: `{command}` ({(quick ? "quick mode" : "full mode")}), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
+            this.markdown.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, Coyote {Replayer.CoyoteVersion}.").AppendLine();
+            this.json["machine"] = new { cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription, runtime = Environment.Version.ToString(), command };
+
+            this.Throughput(catalog, plain);
+            var searchMs = this.TimeToBug(catalog);
+            this.Stress(catalog, plain, searchMs);
+            this.Memory(catalog);
+            this.Workers();
+            this.Gate();
+
+            var root = RepoRoot();
+            Directory.CreateDirectory(Path.Combine(root, "docs"));
+            File.WriteAllText(Path.Combine(root, "docs", "benchmarks.md"), this.markdown.ToString());
+            File.WriteAllText(Path.Combine(root, "docs", "benchmarks.json"), JsonSerializer.Serialize(this.json, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(this.markdown.ToString());
+            Console.WriteLine($"Written: {Path.Combine(root, "docs", "benchmarks.md")} and benchmarks.json");
+            return 0;
+        }
+
+        private void Throughput(PreparedAssembly catalog, IReadOnlyDictionary<string, MethodInfo> plain)
+        {
+            Section("Throughput: harness vs bare Coyote", $"Each fixed variant, {this.throughputIterations} iterations, same seed and strategy, bare `TestingEngine` on the rewritten catalog and the harness (recording, prediction) on the instrumented copy, interleaved over {this.rounds} round(s); medians.");
+            this.markdown.AppendLine("| test | bare it/s | harness it/s | harness / bare |").AppendLine("|---|---|---|---|");
+            var rows = new List<object>();
+            var ratios = new List<double>();
+            foreach (var test in catalog.Tests.Where(t => t.Expected is null))
+            {
+                var bare = new List<double>();
+                var harness = new List<double>();
+                for (var round = 0; round < this.rounds + 1; round++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    using (var engine = TestRunner.CreateEngine(TestRunner.Configure(new RunOptions { Iterations = this.throughputIterations }, 17), plain[test.ShortName]))
+                    {
+                        engine.SetLogger(new SilentLogger());
+                        engine.Run();
+                    }
+
+                    var bareRate = this.throughputIterations / clock.Elapsed.TotalSeconds;
+                    var outcome = new TestRunner(new RunOptions { Iterations = this.throughputIterations, Seed = 17 }).Run(test, this.RunDir());
+                    var harnessRate = outcome.Iterations / outcome.Elapsed.TotalSeconds;
+                    if (round > 0)
+                    {
+                        // Round 0 warms up the JIT and is not counted.
+                        bare.Add(bareRate);
+                        harness.Add(harnessRate);
+                    }
+                }
+
+                var (b, h) = (Median(bare), Median(harness));
+                ratios.Add(h / b);
+                rows.Add(new { test = test.ShortName, bare = b, harness = h, ratio = h / b });
+                this.markdown.AppendLine(CultureInfo.InvariantCulture, $"| {test.ShortName} | {b:0} | {h:0} | {h / b:0.00} |");
+            }
+
+            this.markdown.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Median ratio {Median(ratios):0.00} (floor: 0.90, i.e. recording costs at most 10%).").AppendLine();
+            this.json["throughput"] = new { rows, medianRatio = Median(ratios) };
+        }
+
+        private Dictionary<string, double> TimeToBug(PreparedAssembly catalog)
+        {
+            Section("Time to first bug", $"Each buggy variant and strategy over {this.seeds} seeds spaced by a large prime (1 + k × 1,000,003), 1,000-iteration budget, harness without prediction or minimization; the bug counts only with its declared kind.");
+            this.markdown.AppendLine("| test | strategy | found | median it | p90 it | median ms | p90 ms |").AppendLine("|---|---|---|---|---|---|---|");
+            var rows = new List<object>();
+            var portfolioMs = new Dictionary<string, double>();
+            foreach (var test in catalog.Tests.Where(t => t.Expected is not null))
+            {
+                foreach (var strategy in Strategies)
+                {
+                    var iterations = new List<double>();
+                    var millis = new List<double>();
+                    var found = 0;
+                    for (var k = 0; k < this.seeds; k++)
+                    {
+                        var seed = (uint)(1 + (k * 1_000_003L % int.MaxValue));
+                        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = seed, Strategy = strategy, Predict = false, Minimize = false }).Run(test, this.RunDir());
+                        if (outcome.Kind == test.Expected)
+                        {
+                            found++;
+                            iterations.Add(outcome.FirstBugIteration ?? 0);
+                            millis.Add(outcome.Elapsed.TotalMilliseconds);
+                        }
+                    }
+
+                    var name = strategy ?? "portfolio";
+                    if (strategy is null)
+                    {
+                        portfolioMs[test.ShortName] = millis.Sum();
+                    }
+
+                    rows.Add(new { test = test.ShortName, strategy = name, found, seeds = this.seeds, medianIterations = Median(iterations), p90Iterations = P90(iterations), medianMs = Median(millis), p90Ms = P90(millis) });
+                    this.markdown.AppendLine(CultureInfo.InvariantCulture, $"| {test.ShortName} | {name} | {found}/{this.seeds} | {Median(iterations):0} | {P90(iterations):0} | {Median(millis):0} | {P90(millis):0} |");
+                }
+            }
+
+            this.markdown.AppendLine();
+            this.json["timeToBug"] = rows;
+            return portfolioMs;
+        }
+
+        private void Stress(PreparedAssembly catalog, IReadOnlyDictionary<string, MethodInfo> plain, IReadOnlyDictionary<string, double> searchMs)
+        {
+            Section("Stress baseline", "What people do without this tool: each buggy variant run uncontrolled on the thread pool, over and over, for the same wall time the systematic search took for all seeds (at least 1 s); a run shows the bug when it throws or does not finish within 200 ms. No run leaves a trace to replay.");
+            this.markdown.AppendLine("| test | wall time (ms) | runs | runs showing the bug | replayable traces |").AppendLine("|---|---|---|---|---|");
+            var rows = new List<object>();
+            foreach (var test in catalog.Tests.Where(t => t.Expected is not null))
+            {
+                var budget = TimeSpan.FromMilliseconds(Math.Max(1000, searchMs.GetValueOrDefault(test.ShortName)));
+                var method = plain[test.ShortName];
+                var (runs, shown) = (0, 0);
+                var clock = Stopwatch.StartNew();
+                while (clock.Elapsed < budget)
+                {
+                    runs++;
+                    var run = Task.Run(() => method.Invoke(null, null) is Task task ? task : Task.CompletedTask);
+                    try
+                    {
+                        if (!run.Wait(200))
+                        {
+                            shown++;
+                        }
+                    }
+                    catch (AggregateException)
+                    {
+                        shown++;
+                    }
+                }
+
+                rows.Add(new { test = test.ShortName, ms = budget.TotalMilliseconds, runs, shown, replayable = 0 });
+                this.markdown.AppendLine(CultureInfo.InvariantCulture, $"| {test.ShortName} | {budget.TotalMilliseconds:0} | {runs} | {shown} | 0 |");
+            }
+
+            this.markdown.AppendLine();
+            this.json["stress"] = rows;
+        }
+
+        private void Memory(PreparedAssembly catalog)
+        {
+            Section("Memory", "One fixed variant (NoFinallyFixed) run by the harness for 1,000, 5,000 and 10,000 iterations in this process; managed heap after a full collection and the process's peak working set after each.");
+            this.markdown.AppendLine("| iterations | managed heap after GC (MB) | peak working set (MB) |").AppendLine("|---|---|---|");
+            var rows = new List<object>();
+            var test = catalog.Tests.Single(t => t.ShortName == "NoFinallyFixed");
+            foreach (var iterations in quick ? new uint[] { 500, 1000, 2000 } : [1000u, 5000u, 10000u])
+            {
+                new TestRunner(new RunOptions { Iterations = iterations, Seed = 3 }).Run(test, this.RunDir());
+                var heap = GC.GetTotalMemory(forceFullCollection: true) / 1e6;
+                using var process = Process.GetCurrentProcess();
+                var peak = process.PeakWorkingSet64 / 1e6;
+                rows.Add(new { iterations, heapMb = heap, peakWorkingSetMb = peak });
+                this.markdown.AppendLine(CultureInfo.InvariantCulture, $"| {iterations} | {heap:0.0} | {peak:0} |");
+            }
+
+            this.markdown.AppendLine().AppendLine("The recorder keeps one iteration's events at a time and the lock-order graph keeps distinct edges only, so memory does not grow with iterations.").AppendLine();
+            this.json["memory"] = rows;
+        }
+
+        private void Workers()
+        {
+            var iterations = quick ? 1000 : 4000;
+            Section("Workers", $"`systematic test --filter NoFinallyFixed -i {iterations}` with 1 and 2 worker processes (a single test's iterations split between workers); iterations per second of wall time.");
+            this.markdown.AppendLine("| workers | iterations | wall time (s) | it/s |").AppendLine("|---|---|---|---|");
+            var rows = new List<object>();
+            var rates = new List<double>();
+            foreach (var workers in new[] { 1, 2 })
+            {
+                var outdir = Path.Combine(this.work, $"workers-{workers}");
+                var (_, seconds) = Cli("test", "--filter", "NoFinallyFixed", "-i", iterations.ToString(CultureInfo.InvariantCulture), "--seed", "7", "--workers", workers.ToString(CultureInfo.InvariantCulture), "--no-predict", "-o", outdir);
+                var rate = iterations / seconds;
+                rates.Add(rate);
+                rows.Add(new { workers, iterations, seconds, rate });
+                this.markdown.AppendLine(CultureInfo.InvariantCulture, $"| {workers} | {iterations} | {seconds:0.0} | {rate:0} |");
+            }
+
+            this.markdown.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"2 workers / 1 worker: {rates[1] / rates[0]:0.00}× (floor: 1.7×).").AppendLine();
+            this.json["workers"] = new { rows, speedup = rates[1] / rates[0] };
+        }
+
+        private void Gate()
+        {
+            Section("The catalog gate", "`systematic test` on the whole catalog with default options (every buggy variant caught, every fixed variant 1,000 iterations, prediction and minimization on, workers = cores), wall time including worker start-up.");
+            var (exit, seconds) = Cli("test", "--seed", "1", "-o", Path.Combine(this.work, "gate"));
+            this.markdown.AppendLine(CultureInfo.InvariantCulture, $"Exit code {exit}, {seconds:0.0} s (floor: under 60 s).").AppendLine();
+            this.json["gate"] = new { exit, seconds };
+        }
+
+        private (int Exit, double Seconds) Cli(params string[] args)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "systematic.dll"));
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.Environment["CI"] = "true";
+            var clock = Stopwatch.StartNew();
+            using var process = Process.Start(start)!;
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            process.WaitForExit();
+            return (process.ExitCode, clock.Elapsed.TotalSeconds);
+        }
+
+        private void Section(string title, string description)
+        {
+            this.markdown.Append("## ").AppendLine(title).AppendLine().AppendLine(description).AppendLine();
+            Console.WriteLine($"== {title}");
+        }
+
+        private string RunDir()
+        {
+            var dir = Path.Combine(this.work, "runs", Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+
+        private static Dictionary<string, MethodInfo> LoadPlain(string path)
+        {
+            var context = new TestLoadContext(Path.GetDirectoryName(path)!);
+            var assembly = context.LoadFromAssemblyPath(path);
+            return assembly.GetTypes().SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+                .Where(m => m.CustomAttributes.Any(a => a.AttributeType.FullName == "Microsoft.Coyote.SystematicTesting.TestAttribute"))
+                .ToDictionary(m => m.Name);
+        }
+
+        private static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
+
+        private static double P90(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(Math.Min(values.Count - 1, (int)Math.Ceiling(values.Count * 0.9) - 1));
+
+        private static string RepoRoot()
+        {
+            for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Systematic.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            return Environment.CurrentDirectory;
+        }
+    }
+}
