@@ -60,10 +60,18 @@ public sealed class UserCodeTests
         Assert.Empty(outcome.Uncontrolled);
         var replay = Replayer.Replay(outcome.ReportDir!);
         Assert.True(replay.Reproduced, replay.Explanation);
-        var stock = FailureReport.Read(outcome.ReportDir!).Replay.Coyote;
-        var (exit, output) = Shell(stock);
-        // Stock `coyote replay` exits 2 ("bug found") when it reproduces the bug.
-        Assert.True(exit == 2 && output.Contains("Reproduced 1 bug", StringComparison.Ordinal), $"`{stock}` exited {exit}: {output}");
+        var failure = FailureReport.Read(outcome.ReportDir!);
+        foreach (var stock in new[] { failure.Replay.Coyote, failure.MinimalReplay?.Coyote }.OfType<string>())
+        {
+            // Stock `coyote replay` exits 2 ("bug found") when it reproduces the bug; the minimal schedule must too.
+            var (exit, output) = Shell(stock);
+            Assert.True(exit == 2 && output.Contains("Reproduced 1 bug", StringComparison.Ordinal), $"`{stock}` exited {exit}: {output}");
+        }
+
+        if (outcome.Minimal is { } minimal)
+        {
+            Assert.True(Replayer.Replay(Path.Combine(outcome.ReportDir!, minimal.Trace)).Reproduced);
+        }
     }
 
     [Theory]
