@@ -32,40 +32,50 @@ public sealed class LockOrderGraph
     /// <summary>Gets the number of distinct edges seen.</summary>
     public int EdgeCount => this.edges.Count;
 
-    /// <summary>Adds the lock orders of one recorded iteration.</summary>
+    /// <summary>Adds the lock orders of one recorded iteration (the ones the recorder noted, or, for a log read back, by replaying it).</summary>
     public void Observe(IterationLog log, long iteration)
     {
         LogView? view = null;
+        foreach (var order in log.LockOrders ?? Replay(log))
+        {
+            var name = LogView.Clean(log.Resource(order.Held).Name);
+            var acquired = LogView.Clean(log.Resource(order.Acquired).Name);
+            var gates = order.Others.Select(o => LogView.Clean(log.Resource(o).Name)).ToHashSet(StringComparer.Ordinal);
+            if (this.edges.TryGetValue((name, acquired), out var existing))
+            {
+                existing.Gates.IntersectWith(gates);
+            }
+            else
+            {
+                // Task names cost a pass over the log: only for edges never seen before.
+                view ??= new LogView(log);
+                this.edges[(name, acquired)] = (new LockOrderEdge(name, acquired, order.HeldSite, order.AcquireSite, view.TaskName(order.Task), iteration), gates);
+            }
+        }
+    }
+
+    private static List<LockOrder> Replay(IterationLog log)
+    {
+        var orders = new List<LockOrder>();
         var state = new WaitForState();
         foreach (var e in log.Events)
         {
-            if (e.Kind == EventKind.Acquire && IsLock(log.Resource(e.Resource)))
+            if (e.Kind == EventKind.Acquire && LockOrder.IsLock(log.Resource(e.Resource)))
             {
                 var task = log.Logical(e.Task);
-                var acquired = LogView.Clean(log.Resource(e.Resource).Name);
                 var held = state.Resources.Values
-                    .Where(r => r.Info.Id != e.Resource && IsLock(r.Info) && !r.IsSignaling && r.Holders.GetValueOrDefault(task) > 0)
+                    .Where(r => r.Info.Id != e.Resource && LockOrder.IsLock(r.Info) && !r.IsSignaling && r.Holders.GetValueOrDefault(task) > 0)
                     .ToList();
                 foreach (var from in held)
                 {
-                    var name = LogView.Clean(from.Info.Name);
-                    var gates = held.Where(h => h != from).Select(h => LogView.Clean(h.Info.Name)).ToHashSet(StringComparer.Ordinal);
-                    var key = (name, acquired);
-                    if (this.edges.TryGetValue(key, out var existing))
-                    {
-                        existing.Gates.IntersectWith(gates);
-                    }
-                    else
-                    {
-                        // Task names cost a pass over the log: only for edges never seen before.
-                        view ??= new LogView(log);
-                        this.edges[key] = (new LockOrderEdge(name, acquired, from.AcquireSites.GetValueOrDefault(task), e.Site, view.TaskName(task), iteration), gates);
-                    }
+                    orders.Add(new LockOrder(from.Info.Id, e.Resource, from.AcquireSites.GetValueOrDefault(task), e.Site, task, held.Where(h => h != from).Select(h => h.Info.Id).ToArray()));
                 }
             }
 
             state.Apply(e, log);
         }
+
+        return orders;
     }
 
     /// <summary>Finds the cycles of the graph (each once, shortest first).</summary>
@@ -107,5 +117,4 @@ public sealed class LockOrderGraph
         return found.OrderBy(c => c.Edges.Count).ThenBy(c => c.FirstSeenIteration).ToList();
     }
 
-    private static bool IsLock(ResourceInfo resource) => resource.Kind == ResourceKind.Monitor || resource.Max == 1;
 }

@@ -9,6 +9,7 @@ public sealed class IterationLog
     private readonly List<RecordedEvent> events = [];
     private readonly List<ResourceInfo> resources = [];
     private readonly List<TaskInfo> tasks = [];
+    private List<LockOrder>? lockOrders;
 
     /// <summary>Creates an empty log for the named test.</summary>
     public IterationLog(string test) => this.Test = test;
@@ -24,6 +25,9 @@ public sealed class IterationLog
 
     /// <summary>Gets the tasks, by id - 1.</summary>
     public IReadOnlyList<TaskInfo> Tasks => this.tasks;
+
+    /// <summary>Gets the lock orders seen while recording: a lock acquired while the same task held others (null for logs read back from disk).</summary>
+    public IReadOnlyList<LockOrder>? LockOrders => this.lockOrders;
 
     /// <summary>Gets the failure message that stopped recording, if any.</summary>
     public string? Failure { get; internal set; }
@@ -68,6 +72,8 @@ public sealed class IterationLog
     }
 
     internal int NextSeq => this.events.Count + 1;
+
+    internal void AddLockOrder(LockOrder order) => (this.lockOrders ??= []).Add(order);
 
     internal void Adopt(int parent, int child)
     {

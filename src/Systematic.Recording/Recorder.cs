@@ -221,8 +221,32 @@ internal sealed class Session(int id, IterationLog log)
     private void Append(EventKind kind, int task, int resource, string? site, int count, int amount, IReadOnlyList<int>? awaited)
     {
         var e = new RecordedEvent(this.Log.NextSeq, kind, task, resource, site, count, amount, awaited);
+        if (kind == EventKind.Acquire && LockOrder.IsLock(this.Log.Resource(resource)))
+        {
+            this.RecordLockOrders(e);
+        }
+
         this.Log.Add(e);
         this.State.Apply(e, this.Log);
+    }
+
+    private void RecordLockOrders(RecordedEvent e)
+    {
+        var owner = this.Log.Logical(e.Task);
+        List<ResourceState>? held = null;
+        foreach (var state in this.State.Resources.Values)
+        {
+            if (state.Info.Id != e.Resource && LockOrder.IsLock(state.Info) && !state.IsSignaling && state.Holders.GetValueOrDefault(owner) > 0)
+            {
+                (held ??= []).Add(state);
+            }
+        }
+
+        foreach (var from in held ?? [])
+        {
+            var others = held!.Where(h => h != from).Select(h => h.Info.Id).ToArray();
+            this.Log.AddLockOrder(new LockOrder(from.Info.Id, e.Resource, from.AcquireSites.GetValueOrDefault(owner), e.Site, owner, others));
+        }
     }
 
     public ResourceInfo Resource(object target, ResourceKind kind, string? site, string? hint, int initial, int max)

@@ -24,3 +24,10 @@ public sealed record ResourceInfo(int Id, ResourceKind Kind, string Name, string
 /// <param name="Parent">Task that started it, or 0.</param>
 /// <param name="Inline">True when its caller awaited it at once: it is part of the caller's flow.</param>
 public sealed record TaskInfo(int Id, string Entry, string? Site, int Parent, bool Inline);
+
+/// <summary>A lock order: <paramref name="Acquired"/> taken by <paramref name="Task"/> while it held <paramref name="Held"/> (and the other locks in <paramref name="Others"/>).</summary>
+public sealed record LockOrder(int Held, int Acquired, string? HeldSite, string? AcquireSite, int Task, IReadOnlyList<int> Others)
+{
+    /// <summary>Gets whether a resource is a lock for lock-order purposes: a monitor, or a semaphore with a maximum of one permit.</summary>
+    public static bool IsLock(ResourceInfo resource) => resource.Kind == ResourceKind.Monitor || resource.Max == 1;
+}
