@@ -10,6 +10,7 @@ public sealed class IterationLog
     private readonly List<ResourceInfo> resources = [];
     private readonly List<TaskInfo> tasks = [];
     private List<LockOrder>? lockOrders;
+    private bool frozen;
 
     /// <summary>Creates an empty log for the named test.</summary>
     public IterationLog(string test) => this.Test = test;
@@ -33,7 +34,17 @@ public sealed class IterationLog
     public string? Failure { get; internal set; }
 
     /// <summary>Gets a value indicating whether recording stopped (at a failure or at the end of the test).</summary>
-    public bool Frozen { get; internal set; }
+    public bool Frozen
+    {
+        get => this.frozen;
+        internal set
+        {
+            lock (this.events)
+            {
+                this.frozen = value;
+            }
+        }
+    }
 
     /// <summary>Gets the number of events dropped because the log was full.</summary>
     public int Dropped { get; internal set; }
@@ -92,7 +103,20 @@ public sealed class IterationLog
         }
     }
 
-    internal void Add(RecordedEvent e) => this.events.Add(e);
+    /// <summary>Appends an event; once frozen the log is read by analyses on other threads, so late events (a stray continuation after Coyote stopped the iteration) are dropped.</summary>
+    internal bool Add(RecordedEvent e)
+    {
+        lock (this.events)
+        {
+            if (this.frozen)
+            {
+                return false;
+            }
+
+            this.events.Add(e);
+            return true;
+        }
+    }
 
     internal ResourceInfo AddResource(ResourceKind kind, string name, string? site, int initial, int max)
     {

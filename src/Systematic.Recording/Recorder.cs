@@ -226,8 +226,10 @@ internal sealed class Session(int id, IterationLog log)
             this.RecordLockOrders(e);
         }
 
-        this.Log.Add(e);
-        this.State.Apply(e, this.Log);
+        if (this.Log.Add(e))
+        {
+            this.State.Apply(e, this.Log);
+        }
     }
 
     private void RecordLockOrders(RecordedEvent e)
