@@ -26,28 +26,12 @@ internal static class Minimizer
         long iterations = 0;
         for (var bound = 0u; bound <= MaxBound; bound++)
         {
-            var configuration = TestRunner.Configure(options with { Strategy = "delay-bounding", StrategyBound = bound, Iterations = budget, Timeout = null }, seed + (bound * 7_919u));
-            using var engine = TestRunner.CreateEngine(configuration, test.Method);
-            engine.SetLogger(new SilentLogger());
-            engine.Run();
-            iterations += engine.TestReport.NumOfExploredFairPaths + engine.TestReport.NumOfExploredUnfairPaths;
-            if (engine.TestReport.NumOfFoundBugs == 0)
+            var search = TestRunner.Search(test, TestRunner.Configure(options with { Strategy = "delay-bounding", StrategyBound = bound, Iterations = budget, Timeout = null }, seed + (bound * 7_919u)));
+            iterations += search.Iterations;
+            if (search.Diagnosis is { } found && found.Kind == original.Kind &&
+                found.Resources.Order(StringComparer.Ordinal).SequenceEqual(original.Resources.Order(StringComparer.Ordinal)))
             {
-                continue;
-            }
-
-            var message = engine.TestReport.BugReports.First();
-            var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
-            if (log is { Frozen: false })
-            {
-                Recorder.Freeze(message);
-            }
-
-            var found = Classifier.Classify(log, message);
-            if (found.Kind == original.Kind && found.Resources.Order(StringComparer.Ordinal).SequenceEqual(original.Resources.Order(StringComparer.Ordinal)))
-            {
-                var trace = engine.ReproducibleTrace;
-                return (new MinimalSchedule("minimal.trace", bound, ScheduleStats.Of(trace), iterations), trace);
+                return (new MinimalSchedule("minimal.trace", bound, ScheduleStats.Of(search.Trace), iterations), search.Trace);
             }
         }
 

@@ -208,6 +208,28 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         return outcome with { ReportDir = folder };
     }
 
+    /// <summary>One more exploration of <paramref name="test"/> (for confirmation or minimization): the iterations it ran and, if it failed, the diagnosis, recording and trace.</summary>
+    internal static (long Iterations, Diagnosis? Diagnosis, IterationLog? Log, string Trace, string Readable) Search(TestCase test, Configuration configuration)
+    {
+        using var engine = CreateEngine(configuration, test.Method);
+        engine.SetLogger(new SilentLogger());
+        engine.Run();
+        var iterations = (long)engine.TestReport.NumOfExploredFairPaths + engine.TestReport.NumOfExploredUnfairPaths;
+        if (engine.TestReport.NumOfFoundBugs == 0)
+        {
+            return (iterations, null, null, "", "");
+        }
+
+        var message = engine.TestReport.BugReports.First();
+        var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
+        if (log is { Frozen: false })
+        {
+            Recorder.Freeze(message);
+        }
+
+        return (iterations, Classifier.Classify(log, message), log, engine.ReproducibleTrace, engine.ReadableTrace);
+    }
+
     /// <summary>A lock-order cycle seen across passing iterations: search for a schedule that deadlocks, with strategies that favour preemptions.</summary>
     private TestOutcome Confirm(TestCase test, TestOutcome outcome, PotentialCycle cycle, string runDir, uint seed, Stopwatch clock)
     {
@@ -216,30 +238,19 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         var searched = 0L;
         foreach (var (strategy, bound, offset) in new (string, uint?, uint)[] { ("prioritization", 2, 1), ("delay-bounding", 2, 2), ("random", null, 3) })
         {
-            var configuration = Configure(this.Options with { Strategy = strategy, StrategyBound = bound, Iterations = budget }, seed + (offset * 104_729u));
-            using var engine = CreateEngine(configuration, test.Method);
-            engine.SetLogger(new SilentLogger());
-            engine.Run();
-            searched += engine.TestReport.NumOfExploredFairPaths + engine.TestReport.NumOfExploredUnfairPaths;
-            if (engine.TestReport.NumOfFoundBugs == 0)
+            var search = Search(test, Configure(this.Options with { Strategy = strategy, StrategyBound = bound, Iterations = budget }, seed + (offset * 104_729u)));
+            searched += search.Iterations;
+            if (search.Diagnosis is not { } diagnosis)
             {
                 continue;
             }
 
-            var message = engine.TestReport.BugReports.First();
-            var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
-            if (log is { Frozen: false })
-            {
-                Recorder.Freeze(message);
-            }
-
-            var diagnosis = Classifier.Classify(log, message);
-            var trace = engine.ReproducibleTrace;
+            var (log, trace) = (search.Log, search.Trace);
             var confirmed = diagnosis with
             {
                 Consequences = [.. diagnosis.Consequences, $"Predicted from passing schedules at iteration {cycle.FirstSeenIteration}; confirmed by the {strategy} strategy after {searched} more iterations."],
             };
-            return this.Finish(test, outcome with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = outcome.Iterations + searched, Iterations = outcome.Iterations + searched, Schedule = ScheduleStats.Of(trace) }, log, trace, engine.ReadableTrace, runDir, seed, clock, CancellationToken.None);
+            return this.Finish(test, outcome with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = outcome.Iterations + searched, Iterations = outcome.Iterations + searched, Schedule = ScheduleStats.Of(trace) }, log, trace, search.Readable, runDir, seed, clock, CancellationToken.None);
         }
 
         clock.Stop();

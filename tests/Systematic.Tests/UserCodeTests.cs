@@ -99,6 +99,23 @@ public sealed class UserCodeTests
         Assert.All(diagnosis.Cycle, link => Assert.StartsWith("TransferToAsync#", link.Waiter, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void LockOrdersSeenInPassingSchedulesArePredictedAndConfirmedWhenASchedulerCanHitThem()
+    {
+        var sequential = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "OppositeOrdersInSequence");
+        var concurrent = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "OppositeOrdersRarelyInterleaved");
+
+        var latent = new TestRunner(new RunOptions { Iterations = 300, Seed = 1 }).Run(sequential, Paths.NewTempDir("latent"));
+        var real = new TestRunner(new RunOptions { Iterations = 1000, Seed = 1 }).Run(concurrent, Paths.NewTempDir("real"));
+
+        Assert.Equal(FailureKind.PotentialLockOrderDeadlock, latent.Kind);
+        Assert.Equal(["OrderBook._asks", "OrderBook._bids"], latent.Diagnosis!.Resources.Order(StringComparer.Ordinal));
+        Assert.True(File.Exists(Path.Combine(latent.ReportDir!, FailureReport.MarkdownFile)));
+        Assert.Equal(FailureKind.LockOrderDeadlock, real.Kind);
+        Assert.NotNull(real.PredictedAt);
+        Assert.True(real.PredictedAt <= real.FirstBugIteration, $"predicted at {real.PredictedAt}, deadlocked at {real.FirstBugIteration}");
+    }
+
     private static string Hash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 
     private static (int Exit, string Output) Shell(string command)
