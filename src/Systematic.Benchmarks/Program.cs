@@ -9,16 +9,20 @@ using Systematic.Benchmarks;
 using Systematic.Harness;
 
 // Benchmarks of Systematic, every ratio measured in this one run (the machines are shared and noisy).
-// Usage: dotnet run -c Release --project src/Systematic.Benchmarks [-- --quick]
+// Usage: dotnet run -c Release --project src/Systematic.Benchmarks [-- [--quick] [--only SECTION[,SECTION]]]
+// Sections: throughput, time-to-bug, memory, workers, gate, stress. Only a run of all sections writes docs/benchmarks.*.
 Environment.SetEnvironmentVariable("COYOTE_CLI_TELEMETRY_OPTOUT", "1");
 var quick = args.Contains("--quick");
-var bench = new Bench(quick);
+var onlyAt = Array.IndexOf(args, "--only");
+var only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+var bench = new Bench(quick, only);
 return bench.Run();
 
 namespace Systematic.Benchmarks
 {
-    internal sealed class Bench(bool quick)
+    internal sealed class Bench(bool quick, IReadOnlyCollection<string>? only)
     {
+        private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "stress"];
         private static readonly string?[] Strategies = [null, "random", "probabilistic", "prioritization", "delay-bounding"];
         private readonly int seeds = quick ? 5 : 30;
         private readonly uint throughputIterations = quick ? 200u : 1000u;
@@ -29,6 +33,13 @@ namespace Systematic.Benchmarks
 
         public int Run()
         {
+            if (only?.FirstOrDefault(o => !Sections.Contains(o)) is { } unknown)
+            {
+                Console.Error.WriteLine($"Unknown section '{unknown}'; use one of: {string.Join(", ", Sections)}.");
+                return 2;
+            }
+
+            bool Wanted(string section) => only is null || only.Contains(section);
             Directory.CreateDirectory(this.work);
             var catalog = PreparedAssembly.Prepare(RunSession.CatalogPath, Path.Combine(this.work, ".assemblies"));
             var plain = LoadPlain(RunSession.CatalogPath);
@@ -38,21 +49,39 @@ namespace Systematic.Benchmarks
             this.markdown.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, Coyote {Replayer.CoyoteVersion}.").AppendLine();
             this.json["machine"] = new { cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription, runtime = Environment.Version.ToString(), command };
 
-            this.Throughput(catalog, plain);
-            var searchMs = this.TimeToBug(catalog);
-            this.Memory(catalog);
-            this.Workers();
-            this.Gate();
+            if (Wanted("throughput"))
+            {
+                this.Throughput(catalog, plain);
+            }
+
+            var searchMs = Wanted("time-to-bug") || Wanted("stress") ? this.TimeToBug(catalog) : [];
+            if (Wanted("memory"))
+            {
+                this.Memory(catalog);
+            }
+
+            if (Wanted("workers"))
+            {
+                this.Workers();
+            }
+
+            if (Wanted("gate"))
+            {
+                this.Gate();
+            }
 
             // Last: hung uncontrolled runs keep polling on the thread pool and would slow everything measured after them.
-            this.Stress(catalog, plain, searchMs);
+            if (Wanted("stress"))
+            {
+                this.Stress(catalog, plain, searchMs);
+            }
 
-            var root = RepoRoot();
-            Directory.CreateDirectory(Path.Combine(root, "docs"));
-            File.WriteAllText(Path.Combine(root, "docs", "benchmarks.md"), this.markdown.ToString());
-            File.WriteAllText(Path.Combine(root, "docs", "benchmarks.json"), JsonSerializer.Serialize(this.json, new JsonSerializerOptions { WriteIndented = true }));
+            var folder = only is null ? Path.Combine(RepoRoot(), "docs") : this.work;
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "benchmarks.md"), this.markdown.ToString());
+            File.WriteAllText(Path.Combine(folder, "benchmarks.json"), JsonSerializer.Serialize(this.json, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine(this.markdown.ToString());
-            Console.WriteLine($"Written: {Path.Combine(root, "docs", "benchmarks.md")} and benchmarks.json");
+            Console.WriteLine($"Written: {Path.Combine(folder, "benchmarks.md")} and benchmarks.json");
             return 0;
         }
 
@@ -195,23 +224,57 @@ namespace Systematic.Benchmarks
 
         private void Workers()
         {
-            var iterations = quick ? 1000 : 4000;
-            Section("Workers", $"`systematic test --filter NoFinallyFixed -i {iterations}` with 1 and 2 worker processes (a single test's iterations split between workers); iterations per second of wall time.");
-            this.markdown.AppendLine("| workers | iterations | wall time (s) | it/s |").AppendLine("|---|---|---|---|");
-            var rows = new List<object>();
-            var rates = new List<double>();
-            foreach (var workers in new[] { 1, 2 })
+            var iterations = quick ? 1000 : 6000;
+            var rounds = quick ? 1 : 2;
+            var taskset = OperatingSystem.IsLinux() && File.Exists("/usr/bin/taskset") ? "/usr/bin/taskset" : null;
+            Section("Workers", $"`systematic test --filter NoFinallyFixed -i {iterations} --no-predict` with 1 and 2 worker processes (a single test's iterations split between workers, distinct seeds); iterations per second of wall time, start-up included; configurations interleaved over {rounds} round(s), medians. By default each worker is pinned to a CPU of its own when there is one worker per CPU (`CpuAffinity`), and a single worker is left to the OS; the other rows show each choice turned the other way.");
+            this.markdown.AppendLine("| configuration | workers | pinned | wall time (s) | it/s |").AppendLine("|---|---|---|---|---|");
+            var configurations = new List<(string Name, int Workers, string Pinned, string[] Prefix, string[] Extra)>
             {
-                var outdir = Path.Combine(this.work, $"workers-{workers}");
-                var (_, seconds) = Cli("test", "--filter", "NoFinallyFixed", "-i", iterations.ToString(CultureInfo.InvariantCulture), "--seed", "7", "--workers", workers.ToString(CultureInfo.InvariantCulture), "--no-predict", "-o", outdir);
-                var rate = iterations / seconds;
-                rates.Add(rate);
-                rows.Add(new { workers, iterations, seconds, rate });
-                this.markdown.AppendLine(CultureInfo.InvariantCulture, $"| {workers} | {iterations} | {seconds:0.0} | {rate:0} |");
+                ("`--workers 1` (default)", 1, "no", [], []),
+                ("`--workers 2` (default)", 2, "one CPU each", [], []),
+                ("`--workers 2 --no-pin`", 2, "no", [], ["--no-pin"]),
+            };
+            if (taskset is not null)
+            {
+                configurations.Insert(1, ("`taskset -c 0 systematic test --workers 1`", 1, "CPU 0", [taskset, "-c", "0"], []));
             }
 
-            this.markdown.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"2 workers / 1 worker: {rates[1] / rates[0]:0.00}× (floor: 1.7×).").AppendLine();
-            this.json["workers"] = new { rows, speedup = rates[1] / rates[0] };
+            var seconds = configurations.Select(_ => new List<double>()).ToList();
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var c = 0; c < configurations.Count; c++)
+                {
+                    var (_, workers, _, prefix, extra) = configurations[c];
+                    var outdir = Path.Combine(this.work, $"workers-{c}-{round}");
+                    string[] args = ["test", "--filter", "NoFinallyFixed", "-i", iterations.ToString(CultureInfo.InvariantCulture), "--seed", "7", "--workers", workers.ToString(CultureInfo.InvariantCulture), "--no-predict", "-o", outdir, .. extra];
+                    var (_, wall) = prefix.Length == 0 ? Cli(args) : Run(prefix[0], [.. prefix[1..], "dotnet", Path.Combine(AppContext.BaseDirectory, "systematic.dll"), .. args]);
+                    seconds[c].Add(wall);
+                }
+            }
+
+            var rows = new List<object>();
+            var rates = new List<double>();
+            for (var c = 0; c < configurations.Count; c++)
+            {
+                var wall = Median(seconds[c]);
+                var rate = iterations / wall;
+                rates.Add(rate);
+                rows.Add(new { configuration = configurations[c].Name.Replace("`", "", StringComparison.Ordinal), configurations[c].Workers, pinned = configurations[c].Pinned, iterations, seconds = wall, rate });
+                this.markdown.AppendLine(CultureInfo.InvariantCulture, $"| {configurations[c].Name} | {configurations[c].Workers} | {configurations[c].Pinned} | {wall:0.0} | {rate:0} |");
+            }
+
+            var defaults = rates[configurations.FindIndex(c => c.Name == "`--workers 2` (default)")] / rates[0];
+            var bestSingle = rates[configurations.FindIndex(c => c.Name == "`--workers 2` (default)")] / rates.Take(taskset is null ? 1 : 2).Max();
+            var unpinned = rates[^1] / rates[0];
+            this.markdown.AppendLine()
+                .AppendLine(CultureInfo.InvariantCulture, $"- 2 workers / 1 worker, both as run by default: **{defaults:0.00}×** (floor: 1.7×).")
+                .AppendLine(CultureInfo.InvariantCulture, $"- 2 workers (default) / the faster single worker (pinned by hand or not): {bestSingle:0.00}×.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- 2 unpinned workers / 1 unpinned worker: {unpinned:0.00}×.")
+                .AppendLine()
+                .AppendLine("Coyote runs every operation on a thread of its own and hands each step from thread to thread; unpinned, those threads wake each other across cores, so one engine keeps about 1.3 of 2 cores busy and two engines cannot double throughput. Pinned, a worker's threads hand over on one core.")
+                .AppendLine();
+            this.json["workers"] = new { rows, speedup = defaults, speedupOverBestSingle = bestSingle, speedupUnpinned = unpinned };
         }
 
         private void Gate()
@@ -222,10 +285,11 @@ namespace Systematic.Benchmarks
             this.json["gate"] = new { exit, seconds };
         }
 
-        private (int Exit, double Seconds) Cli(params string[] args)
+        private static (int Exit, double Seconds) Cli(params string[] args) => Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "systematic.dll"), .. args]);
+
+        private static (int Exit, double Seconds) Run(string program, string[] args)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "systematic.dll"));
+            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var arg in args)
             {
                 start.ArgumentList.Add(arg);

@@ -43,11 +43,12 @@ internal static class CommandLine
         var baselineFile = new Option<string?>("--baseline") { Description = $"Accepted findings ({Baseline.DefaultFile}): bugs listed there do not fail the run; new ones do." };
         var noPredict = new Option<bool>("--no-predict") { Description = "Do not track lock orders across iterations to predict deadlocks." };
         var noMinimize = new Option<bool>("--no-minimize") { Description = "Do not shrink failing schedules to their fewest preemptions." };
+        var noPin = new Option<bool>("--no-pin") { Description = "Do not pin each worker to a CPU of its own (done when there is one worker per CPU, the default)." };
         var inProcess = new Option<bool>("--in-process") { Description = "Run tests in this process instead of isolated workers (a hanging or crashing test then stops the run)." };
 
         var test = new Command("test", "Explore every Coyote test of the assemblies (default: the catalog), classify each failure and write its trace and report.")
         {
-            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, inProcess, shard, baselineFile, noPredict, noMinimize,
+            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, noPin, inProcess, shard, baselineFile, noPredict, noMinimize,
         };
         test.SetAction(parse => Guard(error, () =>
         {
@@ -63,6 +64,7 @@ internal static class CommandLine
                 Filter = parse.GetValue(filter),
                 Workers = parse.GetValue(workers),
                 Isolated = !parse.GetValue(inProcess),
+                Pin = !parse.GetValue(noPin),
                 Shard = parse.GetValue(shard) is { } s ? RunOptions.ParseShard(s) : null,
                 Baseline = parse.GetValue(baselineFile) is { } b ? Baseline.Read(b) : null,
                 Predict = !parse.GetValue(noPredict),
@@ -110,10 +112,11 @@ internal static class CommandLine
         var workerRunDir = new Option<string>("--run-dir") { Required = true };
         var workerResult = new Option<string>("--result") { Required = true };
         var workerOptions = new Option<string>("--options") { Required = true };
-        var worker = new Command("worker", "Runs one test for a parent `systematic test` (internal).") { workerAssembly, workerTest, workerRunDir, workerResult, workerOptions };
+        var workerCpu = new Option<int?>("--cpu");
+        var worker = new Command("worker", "Runs one test for a parent `systematic test` (internal).") { workerAssembly, workerTest, workerRunDir, workerResult, workerOptions, workerCpu };
         worker.Hidden = true;
         worker.SetAction(parse => Guard(error, () => WorkerCommand.Run(
-            parse.GetValue(workerAssembly)!, parse.GetValue(workerTest)!, parse.GetValue(workerRunDir)!, parse.GetValue(workerResult)!, parse.GetValue(workerOptions)!, output)));
+            parse.GetValue(workerAssembly)!, parse.GetValue(workerTest)!, parse.GetValue(workerRunDir)!, parse.GetValue(workerResult)!, parse.GetValue(workerOptions)!, parse.GetValue(workerCpu), output)));
 
         return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, worker };
     }

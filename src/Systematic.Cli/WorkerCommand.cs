@@ -7,7 +7,7 @@ namespace Systematic.Cli;
 /// <summary><c>systematic worker</c>: runs one test for a parent run and writes its outcome as JSON.</summary>
 internal static class WorkerCommand
 {
-    public static ExitCode Run(string assembly, string test, string runDir, string result, string optionsJson, TextWriter output)
+    public static ExitCode Run(string assembly, string test, string runDir, string result, string optionsJson, int? cpu, TextWriter output)
     {
         RunOptions options;
         try
@@ -17,6 +17,12 @@ internal static class WorkerCommand
         catch (JsonException e)
         {
             throw new HarnessException($"Bad worker options: {e.Message}");
+        }
+
+        // First, so every thread the runtime and Coyote start later inherits the CPU.
+        if (cpu is { } pinTo)
+        {
+            CpuAffinity.PinCurrentProcess(pinTo);
         }
 
         var prepared = PreparedAssembly.Prepare(assembly, Path.Combine(options.OutDir, ".assemblies"));
@@ -38,6 +44,7 @@ internal static class WorkerCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         var runner = new TestRunner(options, progress => output.WriteLine($"{WorkerProcess.ProgressPrefix}{progress.Iterations}"));
         var outcome = runner.Run(testCase, runDir, cancellation.Token);
+        outcome = outcome with { Workers = [new WorkerRun(outcome.Seed, outcome.Iterations, outcome.Elapsed, CpuAffinity.OfAllThreads())] };
         AtomicFile.Write(result, JsonSerializer.Serialize(outcome, Json.Options));
         return ExitCode.Success;
     }

@@ -33,6 +33,9 @@ public sealed record RunOptions
     /// <summary>Gets how many worker processes run tests at once. The default is the number of processors.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Gets whether, when there is one worker per CPU, each worker process is pinned to a CPU of its own. The default is true.</summary>
+    public bool Pin { get; init; } = true;
+
     /// <summary>Gets whether lock orders are tracked across all iterations to predict deadlocks no explored schedule hit. The default is true.</summary>
     public bool Predict { get; init; } = true;
 

@@ -63,6 +63,10 @@ public sealed class RunSession(RunOptions options)
         var remaining = Enumerable.Repeat(split, tests.Count).ToArray();
         var items = Enumerable.Range(0, tests.Count).SelectMany(t => Enumerable.Range(0, split).Select(k => (Test: t, Part: k))).ToList();
 
+        // Each concurrent worker gets a CPU of its own (see CpuAffinity); a worker takes a free one and gives it back.
+        var plan = options.Isolated && options.Pin ? CpuAffinity.Plan(Math.Min(options.Workers, items.Count), CpuAffinity.Allowed()) : null;
+        var freeCpus = new Stack<int>(plan?.Reverse() ?? []);
+
         void RunOne(int item)
         {
             var (index, part) = items[item];
@@ -78,11 +82,22 @@ public sealed class RunSession(RunOptions options)
                 Iterations = (uint)Math.Ceiling(options.Iterations / (double)split),
             };
             TestOutcome outcome;
+            int? cpu = null;
             try
             {
-                outcome = options.Isolated
-                    ? WorkerProcess.Run(test, partOptions, runDir, progress, cancellation)
-                    : runner.Run(test, runDir, cancellation);
+                if (options.Isolated)
+                {
+                    lock (freeCpus)
+                    {
+                        cpu = freeCpus.Count > 0 ? freeCpus.Pop() : null;
+                    }
+
+                    outcome = WorkerProcess.Run(test, partOptions, runDir, cpu, progress, cancellation);
+                }
+                else
+                {
+                    outcome = runner.Run(test, runDir, cancellation);
+                }
             }
             catch (HarnessException e)
             {
@@ -91,6 +106,16 @@ public sealed class RunSession(RunOptions options)
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = $"{e.GetType().Name}: {e.Message}" };
+            }
+            finally
+            {
+                if (cpu is { } used)
+                {
+                    lock (freeCpus)
+                    {
+                        freeCpus.Push(used);
+                    }
+                }
             }
 
             lock (gate)
@@ -150,6 +175,7 @@ public sealed class RunSession(RunOptions options)
         {
             Iterations = parts.Sum(p => p.Iterations),
             Elapsed = parts.Max(p => p.Elapsed),
+            Workers = parts.SelectMany(p => p.Workers).ToList(),
             Uncontrolled = parts.SelectMany(p => p.Uncontrolled).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
         };
     }
@@ -358,7 +384,8 @@ public sealed record SummaryTest(
     string? Error,
     long? PredictedAt = null,
     int? Preemptions = null,
-    int? MinimalPreemptions = null)
+    int? MinimalPreemptions = null,
+    IReadOnlyList<WorkerRun>? Workers = null)
 {
     /// <summary>Converts an outcome; report folders are relative to the run folder.</summary>
     public static SummaryTest From(TestOutcome o, string runDir) => new(
@@ -379,5 +406,6 @@ public sealed record SummaryTest(
         o.Error,
         o.PredictedAt,
         o.Schedule?.Preemptions,
-        o.Minimal?.Stats.Preemptions);
+        o.Minimal?.Stats.Preemptions,
+        o.Workers.Count == 0 ? null : o.Workers);
 }

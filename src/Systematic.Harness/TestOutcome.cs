@@ -66,6 +66,9 @@ public sealed record TestOutcome
     /// <summary>Gets the counts of the original failing schedule.</summary>
     public Analysis.ScheduleStats? Schedule { get; init; }
 
+    /// <summary>Gets the worker processes that explored the test (seed, iterations, CPUs), empty when it ran in process.</summary>
+    public IReadOnlyList<WorkerRun> Workers { get; init; } = [];
+
     /// <summary>Gets whether the bug found is an accepted finding of the baseline.</summary>
     public bool Accepted { get; init; }
 
@@ -74,3 +77,6 @@ public sealed record TestOutcome
         ? this.Outcome == Outcome.Bug && this.Kind == expected
         : this.Outcome == Outcome.Passed || (this.Accepted && this.Outcome == Outcome.Bug);
 }
+
+/// <summary>One worker process's share of a test: its seed, the iterations it ran, its wall time and the CPUs its threads were allowed on at the end.</summary>
+public sealed record WorkerRun(uint Seed, long Iterations, TimeSpan Elapsed, IReadOnlyList<int> Cpus);

@@ -15,8 +15,8 @@ public static class WorkerProcess
     /// <summary>The prefix of the progress lines a worker prints.</summary>
     public const string ProgressPrefix = "progress ";
 
-    /// <summary>Runs <paramref name="test"/> in a worker and returns its outcome.</summary>
-    public static TestOutcome Run(TestCase test, RunOptions options, string runDir, Action<Progress>? progress, CancellationToken cancellation)
+    /// <summary>Runs <paramref name="test"/> in a worker, pinned to <paramref name="cpu"/> when given, and returns its outcome.</summary>
+    public static TestOutcome Run(TestCase test, RunOptions options, string runDir, int? cpu, Action<Progress>? progress, CancellationToken cancellation)
     {
         var result = Path.Combine(runDir, $".worker-{Guid.NewGuid():N}.json");
         var start = StartInfo();
@@ -27,6 +27,12 @@ public static class WorkerProcess
         })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (cpu is { } pinTo)
+        {
+            start.ArgumentList.Add("--cpu");
+            start.ArgumentList.Add(pinTo.ToString(CultureInfo.InvariantCulture));
         }
 
         var clock = Stopwatch.StartNew();
