@@ -12,6 +12,7 @@ internal sealed class ProbeMap
         ["Microsoft.Coyote.Rewriting.Types.Threading.Monitor"] = typeof(MonitorProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task"] = typeof(TaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task`1"] = typeof(TaskProbes),
+        ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory"] = typeof(TaskFactoryProbes),
     };
 
     private readonly Dictionary<string, Probe> probes = new(StringComparer.Ordinal);

@@ -182,6 +182,7 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<int, string?> hints = [];
     private readonly Dictionary<Task, int> taskIds = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, Task> tasksById = [];
+    private readonly HashSet<int> livesOn = [];
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, int> inlineDepth = [];
     private readonly Dictionary<int, (int Resource, string? Site)> pendingAsyncWaits = [];
@@ -278,6 +279,12 @@ internal sealed class Session(int id, IterationLog log)
     public void BindTask(Task task, int id)
     {
         this.taskIds[task] = id;
+        if (this.livesOn.Contains(id))
+        {
+            // Its body already returned the task it lives on in (StartNew of an async body): that one decides its end.
+            return;
+        }
+
         this.tasksById[id] = task;
         if (task.IsCompleted)
         {
@@ -305,6 +312,13 @@ internal sealed class Session(int id, IterationLog log)
 
         this.inlineDepth[task] = depth - 1;
         return true;
+    }
+
+    /// <summary>Task <paramref name="id"/> finishes when <paramref name="inner"/> does, not when the task object it was started as does.</summary>
+    public void LivesOn(int id, Task inner)
+    {
+        this.livesOn.Add(id);
+        this.tasksById[id] = inner;
     }
 
     public void Adopt(int parent, Task child)

@@ -211,25 +211,32 @@ public static class TaskProbes
         try
         {
             var inner = function();
-            if (Recorder.Live is { } session)
-            {
-                session.Adopt(id, inner);
-                if (inner.IsCompleted)
-                {
-                    session.EndTask(id);
-                }
-                else
-                {
-                    // Task.Run unwraps the returned task: this task waits for it.
-                    session.Emit(EventKind.Await, id, 0, site, awaited: session.Targets(inner));
-                }
-            }
-
+            Settle(id, inner, site);
             return inner;
         }
         finally
         {
             Recorder.RestoreFlow(previous);
+        }
+    }
+
+    /// <summary>Records that task <paramref name="id"/>, whose body returned <paramref name="inner"/>, lives on until it finishes.</summary>
+    internal static void Settle(int id, Task inner, string site)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            return;
+        }
+
+        session.Adopt(id, inner);
+        if (inner.IsCompleted)
+        {
+            session.EndTask(id);
+        }
+        else
+        {
+            // The body's task waits for the task it returned (Task.Run unwraps it; StartNew's caller awaits it).
+            session.Emit(EventKind.Await, id, 0, site, awaited: session.Targets(inner));
         }
     }
 

@@ -23,11 +23,13 @@ public sealed class UserCodeTests
         { "RateLimiterTimeoutBuggy", FailureKind.OverRelease },
         { "WorkQueueDeadlockBuggy", FailureKind.LockOrderDeadlock },
         { "DiningPhilosophersBuggy", FailureKind.LockOrderDeadlock },
+        { "ReindexWhileWritingBuggy", FailureKind.LockOrderDeadlock },
+        { "SnapshotWhileExportingBuggy", FailureKind.LockOrderDeadlock },
     };
 
     public static TheoryData<string> Fixed => new()
     {
-        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed",
+        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed",
     };
 
     [Fact]
@@ -97,6 +99,20 @@ public sealed class UserCodeTests
         Assert.Equal(3, diagnosis.Resources.Count);
         Assert.All(diagnosis.Resources, r => Assert.StartsWith("Account._gate", r, StringComparison.Ordinal));
         Assert.All(diagnosis.Cycle, link => Assert.StartsWith("TransferToAsync#", link.Waiter, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("ReindexWhileWritingBuggy", "ReindexBuggy", "SetPrice")]
+    [InlineData("SnapshotWhileExportingBuggy", "ExportBuggyAsync", "SnapshotAsync")]
+    public void BodiesStartedWithTaskFactoryStartNewAreTasksOfTheirOwn(string name, string first, string second)
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5 }).Run(test, Paths.NewTempDir("startnew"));
+
+        Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
+        Assert.Equal([first, second], outcome.Diagnosis!.Cycle.Select(link => link.Waiter).Order(StringComparer.Ordinal));
+        Assert.Empty(outcome.Uncontrolled);
     }
 
     [Fact]
