@@ -10,6 +10,7 @@ internal sealed class ProbeMap
     {
         ["Microsoft.Coyote.Rewriting.Types.Threading.SemaphoreSlim"] = typeof(SemaphoreSlimProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Monitor"] = typeof(MonitorProbes),
+        ["Microsoft.Coyote.Rewriting.Types.Threading.Thread"] = typeof(ThreadProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task"] = typeof(TaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task`1"] = typeof(TaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory"] = typeof(TaskFactoryProbes),

@@ -31,7 +31,7 @@ public static class TaskFactoryProbes
             return ControlledTaskFactory.StartNew(factory, action, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(action.Method), site, false).Id;
+        var id = session.StartTask(TaskProbes.EntryName(action), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, () => Body(id, action), cancellationToken, creationOptions, scheduler);
         session.BindTask(task, id);
         return task;
@@ -57,7 +57,7 @@ public static class TaskFactoryProbes
             return ControlledTaskFactory.StartNew(factory, action!, state!, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(action.Method), site, false).Id;
+        var id = session.StartTask(TaskProbes.EntryName(action), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, s => Body(id, () => action(s)), state!, cancellationToken, creationOptions, scheduler);
         session.BindTask(task, id);
         return task;
@@ -83,7 +83,7 @@ public static class TaskFactoryProbes
             return ControlledTaskFactory.StartNew(factory, function, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(function.Method), site, false).Id;
+        var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, () => Body(id, function, site), cancellationToken, creationOptions, scheduler);
         session.BindTask(task, id);
         return task;
@@ -109,7 +109,7 @@ public static class TaskFactoryProbes
             return ControlledTaskFactory.StartNew(factory, function!, state!, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(function.Method), site, false).Id;
+        var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, s => Body(id, () => function(s), site), state!, cancellationToken, creationOptions, scheduler);
         session.BindTask(task, id);
         return task;

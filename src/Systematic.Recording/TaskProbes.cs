@@ -24,7 +24,7 @@ public static class TaskProbes
             return ControlledTask.Run(action, cancellationToken);
         }
 
-        var info = session.StartTask(EntryName(action.Method), site, false);
+        var info = session.StartTask(EntryName(action), site, false);
         var task = ControlledTask.Run(
             () =>
             {
@@ -55,7 +55,7 @@ public static class TaskProbes
             return ControlledTask.Run(function, cancellationToken);
         }
 
-        var info = session.StartTask(EntryName(function.Method), site, false);
+        var info = session.StartTask(EntryName(function), site, false);
         var task = ControlledTask.Run(
             () =>
             {
@@ -86,7 +86,7 @@ public static class TaskProbes
             return ControlledTask.Run(function, cancellationToken);
         }
 
-        var info = session.StartTask(EntryName(function.Method), site, false);
+        var info = session.StartTask(EntryName(function), site, false);
         var task = ControlledTask.Run(() => Forward(info.Id, function, site), cancellationToken);
         session.BindTask(task, info.Id);
         return task;
@@ -103,7 +103,7 @@ public static class TaskProbes
             return ControlledTask.Run(function, cancellationToken);
         }
 
-        var info = session.StartTask(EntryName(function.Method), site, false);
+        var info = session.StartTask(EntryName(function), site, false);
         var task = ControlledTask.Run(() => Forward(info.Id, function, site), cancellationToken);
         session.BindTask(task, info.Id);
         return task;
@@ -182,6 +182,17 @@ public static class TaskProbes
     {
         Awaiting(task, site);
         return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task<TResult>.get_Result(task);
+    }
+
+    /// <summary>Gets the name of the method a delegate runs, seen through delegates that wrap delegates (<c>new ThreadStart(action)</c>).</summary>
+    internal static string EntryName(Delegate body)
+    {
+        while (body.Target is Delegate inner && body.Method.Name == "Invoke")
+        {
+            body = inner;
+        }
+
+        return EntryName(body.Method);
     }
 
     internal static string EntryName(MethodInfo method)

@@ -25,11 +25,12 @@ public sealed class UserCodeTests
         { "DiningPhilosophersBuggy", FailureKind.LockOrderDeadlock },
         { "ReindexWhileWritingBuggy", FailureKind.LockOrderDeadlock },
         { "SnapshotWhileExportingBuggy", FailureKind.LockOrderDeadlock },
+        { "CopyWhileFaxingBuggy", FailureKind.LockOrderDeadlock },
     };
 
     public static TheoryData<string> Fixed => new()
     {
-        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed",
+        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed", "CopyWhileFaxingFixed",
     };
 
     [Fact]
@@ -104,7 +105,8 @@ public sealed class UserCodeTests
     [Theory]
     [InlineData("ReindexWhileWritingBuggy", "ReindexBuggy", "SetPrice")]
     [InlineData("SnapshotWhileExportingBuggy", "ExportBuggyAsync", "SnapshotAsync")]
-    public void BodiesStartedWithTaskFactoryStartNewAreTasksOfTheirOwn(string name, string first, string second)
+    [InlineData("CopyWhileFaxingBuggy", "Copy", "FaxBuggy")]
+    public void BodiesStartedWithTaskFactoryStartNewOrOnThreadsAreTasksOfTheirOwn(string name, string first, string second)
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
 

@@ -37,32 +37,17 @@ public static class FailureReport
             AtomicFile.Write(Path.Combine(folder, "coyote.log"), readable);
         }
 
-        var diagnosis = outcome.Diagnosis!;
-        var document = new FailureDocument
+        var minimalPath = outcome.Minimal is { } m ? Path.Combine(folder, m.Trace) : null;
+        var document = Document(test, outcome, Commands(folder, test.Assembly.Path, tracePath, test.Name)) with
         {
-            Test = test.Name,
-            Assembly = test.Assembly.Path,
-            SourceAssembly = test.Assembly.SourcePath,
-            Kind = diagnosis.Kind,
-            Expected = test.Expected,
-            Sentence = diagnosis.Sentence,
-            Consequences = diagnosis.Consequences,
-            Resources = diagnosis.Resources,
-            Cycle = diagnosis.Cycle,
-            Holdings = diagnosis.Holdings,
-            Waitings = diagnosis.Waitings,
-            Message = diagnosis.Message,
-            Iteration = outcome.FirstBugIteration ?? 0,
-            Seed = outcome.Seed,
-            Strategy = outcome.Strategy,
-            Replay = Commands(folder, test.Assembly.Path, tracePath, test.Name),
+            Holdings = outcome.Diagnosis!.Holdings,
+            Waitings = outcome.Diagnosis.Waitings,
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0,
             Log = log is null ? null : LogDocument.From(log),
             Schedule = outcome.Schedule,
             Minimal = outcome.Minimal,
-            MinimalReplay = outcome.Minimal is { } m ? Commands(folder, test.Assembly.Path, Path.Combine(folder, m.Trace), test.Name) with { Systematic = Commands(Path.Combine(folder, m.Trace), test.Assembly.Path, Path.Combine(folder, m.Trace), test.Name).Systematic } : null,
-            PredictedAt = outcome.PredictedAt,
+            MinimalReplay = minimalPath is null ? null : Commands(folder, test.Assembly.Path, minimalPath, test.Name) with { Systematic = Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name).Systematic },
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
         AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, log));
@@ -73,8 +58,17 @@ public static class FailureReport
     public static string WritePrediction(string runDir, TestCase test, TestOutcome outcome)
     {
         var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
+        const string nothing = "(no schedule deadlocked: nothing to replay)";
+        var document = Document(test, outcome, new ReplayCommands(nothing, nothing)) with { Trace = "", Reproducible = false };
+        AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
+        AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, null));
+        return folder;
+    }
+
+    private static FailureDocument Document(TestCase test, TestOutcome outcome, ReplayCommands replay)
+    {
         var diagnosis = outcome.Diagnosis!;
-        var document = new FailureDocument
+        return new FailureDocument
         {
             Test = test.Name,
             Assembly = test.Assembly.Path,
@@ -89,14 +83,9 @@ public static class FailureReport
             Iteration = outcome.FirstBugIteration ?? 0,
             Seed = outcome.Seed,
             Strategy = outcome.Strategy,
-            Trace = "",
-            Replay = new ReplayCommands("(no schedule deadlocked: nothing to replay)", "(no schedule deadlocked: nothing to replay)"),
-            Reproducible = false,
+            Replay = replay,
             PredictedAt = outcome.PredictedAt,
         };
-        AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
-        AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, null));
-        return folder;
     }
 
     /// <summary>Reads a failure folder's facts.</summary>
