@@ -137,6 +137,14 @@ public static class Classifier
             if (messageKind == FailureKind.Leak && this.MissingPermits() is { } missing)
             {
                 var sentence = $"`{missing.Info.Name}` has {missing.Count} of {missing.Info.Initial} permit(s) free when the test ends: a leaked permit.";
+                if (missing.ForeignReleasers.Count > 0)
+                {
+                    // Released by tasks that never took it: a producer/consumer count, where a short count may be items in flight.
+                    var releasers = string.Join(", ", missing.ForeignReleasers.Select(t => $"`{view.TaskName(t)}`").Distinct());
+                    sentence += $" It is used for signalling ({releasers} release{(missing.ForeignReleasers.Count == 1 ? "s" : "")} permits {(missing.ForeignReleasers.Count == 1 ? "it" : "they")} did not take): " +
+                        "if items may legitimately be in flight when the test ends, declare it with `Signaling.Declare(...)`.";
+                }
+
                 return this.Result(FailureKind.Leak, sentence, [missing.Info.Name], [], holdings, waitings, []);
             }
 
@@ -184,7 +192,7 @@ public static class Classifier
         }
 
         private ResourceState? MissingPermits() =>
-            this.state.Resources.Values.FirstOrDefault(r => r.Info.Kind == ResourceKind.Semaphore && r.Count < r.Info.Initial);
+            this.state.Resources.Values.FirstOrDefault(r => r.Info.Kind == ResourceKind.Semaphore && !r.Declared && r.Count < r.Info.Initial);
 
         private List<Holding> Holdings() =>
             this.state.Resources.Values

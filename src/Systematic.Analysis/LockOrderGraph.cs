@@ -60,7 +60,7 @@ public sealed class LockOrderGraph
         var state = new WaitForState();
         foreach (var e in log.Events)
         {
-            if (e.Kind == EventKind.Acquire && LockOrder.IsLock(log.Resource(e.Resource)))
+            if (e.Kind == EventKind.Acquire && LockOrder.IsLock(log.Resource(e.Resource)) && !(state.Resources.TryGetValue(e.Resource, out var acquired) && acquired.Declared))
             {
                 var task = log.Logical(e.Task);
                 var held = state.Resources.Values

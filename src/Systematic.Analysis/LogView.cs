@@ -45,7 +45,7 @@ public sealed class LogView
             var e = all[i];
             var hidden = e.Kind switch
             {
-                EventKind.Create => true,
+                EventKind.Create or EventKind.Signaling => true,
                 EventKind.TaskStart or EventKind.TaskEnd => e.Task > 0 && this.Logical(e.Task) != e.Task,
                 EventKind.Await => e.Targets is { } targets && targets.All(t => t > 0 && this.Logical(t) == this.Logical(e.Task)),
                 EventKind.Wait => i + 1 < all.Count && all[i + 1] is { Kind: EventKind.Acquire } next && next.Task == e.Task && next.Resource == e.Resource,

@@ -32,4 +32,7 @@ public enum EventKind
 
     /// <summary>A release that would exceed the resource's limit.</summary>
     OverRelease,
+
+    /// <summary>The resource is declared a signal or item count (<c>Signaling.Declare</c>), not a lock.</summary>
+    Signaling,
 }

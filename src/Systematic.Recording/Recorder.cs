@@ -183,6 +183,7 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<Task, int> taskIds = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly HashSet<int> livesOn = [];
+    private readonly HashSet<int> declared = [];
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, int> inlineDepth = [];
     private readonly Dictionary<int, (int Resource, string? Site)> pendingAsyncWaits = [];
@@ -221,8 +222,16 @@ internal sealed class Session(int id, IterationLog log)
 
     private void Append(EventKind kind, int task, int resource, string? site, int count, int amount, IReadOnlyList<int>? awaited)
     {
+        if (kind is EventKind.Wait or EventKind.Acquire or EventKind.Release && !this.declared.Contains(resource) &&
+            this.targets.TryGetValue(resource, out var target) && Systematic.Signaling.IsDeclared(target))
+        {
+            // Declared (possibly after it was created): analyses learn it from the log, before its first use counts.
+            this.declared.Add(resource);
+            this.Append(EventKind.Signaling, task, resource, site, -1, 0, null);
+        }
+
         var e = new RecordedEvent(this.Log.NextSeq, kind, task, resource, site, count, amount, awaited);
-        if (kind == EventKind.Acquire && LockOrder.IsLock(this.Log.Resource(resource)))
+        if (kind == EventKind.Acquire && LockOrder.IsLock(this.Log.Resource(resource)) && !this.declared.Contains(resource))
         {
             this.RecordLockOrders(e);
         }
@@ -373,7 +382,7 @@ internal sealed class Session(int id, IterationLog log)
     public string? FindLeaks()
     {
         var parts = new List<string>();
-        foreach (var state in this.State.Resources.Values)
+        foreach (var state in this.State.Resources.Values.Where(r => !r.Declared))
         {
             var info = state.Info;
             var missing = info.Kind == ResourceKind.Monitor

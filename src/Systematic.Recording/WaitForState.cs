@@ -111,6 +111,9 @@ public sealed class WaitForState
             case EventKind.OverRelease:
                 resource!.OverReleases++;
                 break;
+            case EventKind.Signaling:
+                resource!.Declared = true;
+                break;
         }
     }
 
@@ -164,8 +167,11 @@ public sealed class ResourceState(ResourceInfo info)
     /// <summary>Gets the number of releases that exceeded the limit.</summary>
     public int OverReleases { get; internal set; }
 
-    /// <summary>Gets a value indicating whether some task released permits it had not taken, as producer/consumer code does.</summary>
-    public bool IsSignaling => this.ForeignReleasers.Count > 0;
+    /// <summary>Gets a value indicating whether the resource was declared a signal or item count (<c>Signaling.Declare</c>).</summary>
+    public bool Declared { get; internal set; }
+
+    /// <summary>Gets a value indicating whether the resource is declared a signal, or some task released permits it had not taken, as producer/consumer code does.</summary>
+    public bool IsSignaling => this.Declared || this.ForeignReleasers.Count > 0;
 
     /// <summary>Gets the tasks holding at least one permit.</summary>
     public IEnumerable<int> HeldBy => this.Holders.Where(h => h.Value > 0).Select(h => h.Key);

@@ -118,6 +118,24 @@ public sealed class UserCodeTests
     }
 
     [Fact]
+    public void ASemaphoreDeclaredASignalMayEndShortAndAnUndeclaredOneIsALeakThatSaysHowToDeclareIt()
+    {
+        var undeclared = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "LeftoverJobUndeclared");
+        var declared = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "LeftoverJobDeclared");
+
+        var leak = new TestRunner(new RunOptions { Iterations = 100, Seed = 2 }).Run(undeclared, Paths.NewTempDir("undeclared"));
+        var pass = new TestRunner(new RunOptions { Iterations = 1000, Seed = 2 }).Run(declared, Paths.NewTempDir("declared"));
+
+        Assert.Equal(FailureKind.Leak, leak.Kind);
+        Assert.Equal(["JobBuffer._free"], leak.Diagnosis!.Resources);
+        Assert.Contains("Signaling.Declare", leak.Diagnosis.Sentence, StringComparison.Ordinal);
+        Assert.True(Replayer.Replay(leak.ReportDir!).Reproduced);
+        Assert.True(pass.Outcome == Outcome.Passed, pass.Diagnosis?.Sentence);
+        Assert.Equal(1000, pass.Iterations);
+        Assert.Null(pass.PredictedAt);
+    }
+
+    [Fact]
     public void LockOrdersSeenInPassingSchedulesArePredictedAndConfirmedWhenASchedulerCanHitThem()
     {
         var sequential = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "OppositeOrdersInSequence");
