@@ -14,6 +14,7 @@ internal sealed class ProbeMap
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task"] = typeof(TaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task`1"] = typeof(TaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory"] = typeof(TaskFactoryProbes),
+        ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory`1"] = typeof(TaskFactoryProbes),
     };
 
     private readonly Dictionary<string, Probe> probes = new(StringComparer.Ordinal);

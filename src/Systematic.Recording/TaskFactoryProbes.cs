@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ControlledTaskFactory = Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory;
+using ControlledTaskFactoryOf = Microsoft.Coyote.Rewriting.Types.Threading.Tasks;
 
 namespace Systematic.Recording;
 
@@ -111,6 +112,58 @@ public static class TaskFactoryProbes
 
         var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, s => Body(id, () => function(s), site), state!, cancellationToken, creationOptions, scheduler);
+        session.BindTask(task, id);
+        return task;
+    }
+
+    /// <summary>Creates and starts a task (<c>Task&lt;TResult&gt;.Factory.StartNew</c>).</summary>
+    public static Task<TResult> StartNew<TResult>(TaskFactory<TResult> factory, Func<TResult> function, string site) =>
+        StartNew(factory, function, CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default, site);
+
+    /// <summary>Creates and starts a task (<c>Task&lt;TResult&gt;.Factory.StartNew</c>).</summary>
+    public static Task<TResult> StartNew<TResult>(TaskFactory<TResult> factory, Func<TResult> function, CancellationToken cancellationToken, string site) =>
+        StartNew(factory, function, cancellationToken, TaskCreationOptions.None, TaskScheduler.Default, site);
+
+    /// <summary>Creates and starts a task (<c>Task&lt;TResult&gt;.Factory.StartNew</c>).</summary>
+    public static Task<TResult> StartNew<TResult>(TaskFactory<TResult> factory, Func<TResult> function, TaskCreationOptions creationOptions, string site) =>
+        StartNew(factory, function, CancellationToken.None, creationOptions, TaskScheduler.Default, site);
+
+    /// <summary>Creates and starts a task (<c>Task&lt;TResult&gt;.Factory.StartNew</c>).</summary>
+    public static Task<TResult> StartNew<TResult>(TaskFactory<TResult> factory, Func<TResult> function, CancellationToken cancellationToken, TaskCreationOptions creationOptions, TaskScheduler scheduler, string site)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            return ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, function, cancellationToken, creationOptions, scheduler);
+        }
+
+        var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
+        var task = ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, () => Body(id, function, site), cancellationToken, creationOptions, scheduler);
+        session.BindTask(task, id);
+        return task;
+    }
+
+    /// <summary>Creates and starts a task (<c>Task&lt;TResult&gt;.Factory.StartNew</c>).</summary>
+    public static Task<TResult> StartNew<TResult>(TaskFactory<TResult> factory, Func<object?, TResult> function, object? state, string site) =>
+        StartNew(factory, function, state, CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default, site);
+
+    /// <summary>Creates and starts a task (<c>Task&lt;TResult&gt;.Factory.StartNew</c>).</summary>
+    public static Task<TResult> StartNew<TResult>(TaskFactory<TResult> factory, Func<object?, TResult> function, object? state, CancellationToken cancellationToken, string site) =>
+        StartNew(factory, function, state, cancellationToken, TaskCreationOptions.None, TaskScheduler.Default, site);
+
+    /// <summary>Creates and starts a task (<c>Task&lt;TResult&gt;.Factory.StartNew</c>).</summary>
+    public static Task<TResult> StartNew<TResult>(TaskFactory<TResult> factory, Func<object?, TResult> function, object? state, TaskCreationOptions creationOptions, string site) =>
+        StartNew(factory, function, state, CancellationToken.None, creationOptions, TaskScheduler.Default, site);
+
+    /// <summary>Creates and starts a task (<c>Task&lt;TResult&gt;.Factory.StartNew</c>).</summary>
+    public static Task<TResult> StartNew<TResult>(TaskFactory<TResult> factory, Func<object?, TResult> function, object? state, CancellationToken cancellationToken, TaskCreationOptions creationOptions, TaskScheduler scheduler, string site)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            return ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, function!, state!, cancellationToken, creationOptions, scheduler);
+        }
+
+        var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
+        var task = ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, s => Body(id, () => function(s), site), state!, cancellationToken, creationOptions, scheduler);
         session.BindTask(task, id);
         return task;
     }

@@ -116,6 +116,26 @@ public static class PriceCatalogTests
     }
 
     [Test]
+    public static async Task ReindexWhileCountingBuggy()
+    {
+        var catalog = new PriceCatalog();
+        var writer = Task<int>.Factory.StartNew(() =>
+        {
+            catalog.SetPrice("pear", 2m);
+            return 1;
+        });
+        var reindexer = Task<int>.Factory.StartNew(
+            _ =>
+            {
+                catalog.ReindexBuggy();
+                return 0;
+            },
+            null);
+        var written = await Task.WhenAll(new[] { writer, reindexer });
+        Specification.Assert(written.Sum() == catalog.Count, "The count is off.");
+    }
+
+    [Test]
     public static async Task SnapshotWhileExportingBuggy()
     {
         var catalog = new PriceCatalog();

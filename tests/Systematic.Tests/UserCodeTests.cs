@@ -25,6 +25,7 @@ public sealed class UserCodeTests
         { "DiningPhilosophersBuggy", FailureKind.LockOrderDeadlock },
         { "ReindexWhileWritingBuggy", FailureKind.LockOrderDeadlock },
         { "SnapshotWhileExportingBuggy", FailureKind.LockOrderDeadlock },
+        { "ReindexWhileCountingBuggy", FailureKind.LockOrderDeadlock },
         { "CopyWhileFaxingBuggy", FailureKind.LockOrderDeadlock },
     };
 
@@ -106,6 +107,7 @@ public sealed class UserCodeTests
     [InlineData("ReindexWhileWritingBuggy", "ReindexBuggy", "SetPrice")]
     [InlineData("SnapshotWhileExportingBuggy", "ExportBuggyAsync", "SnapshotAsync")]
     [InlineData("CopyWhileFaxingBuggy", "Copy", "FaxBuggy")]
+    [InlineData("ReindexWhileCountingBuggy", "ReindexBuggy", "SetPrice")]
     public void BodiesStartedWithTaskFactoryStartNewOrOnThreadsAreTasksOfTheirOwn(string name, string first, string second)
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
