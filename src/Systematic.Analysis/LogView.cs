@@ -33,6 +33,33 @@ public sealed class LogView
     public int Logical(int task) => this.Log.Logical(task);
 
     /// <summary>
+    /// Gets the steps someone debugging the failure wants to stop at, in order: each wait a task is still blocked in at
+    /// the end, the acquire of each permit whose holder finished without releasing it, and each over-release.
+    /// </summary>
+    public IReadOnlyList<RecordedEvent> KeySteps()
+    {
+        var steps = new HashSet<int>();
+        foreach (var task in this.State.Tasks.Values.Where(t => !t.Ended && t.Blocked is WaitingForResource))
+        {
+            steps.Add(task.Blocked!.Seq);
+        }
+
+        foreach (var resource in this.State.Resources.Values.Where(r => !r.IsSignaling))
+        {
+            foreach (var holder in resource.HeldBy.Where(this.Ended))
+            {
+                if (this.Log.Events.LastOrDefault(e => e.Kind == EventKind.Acquire && e.Resource == resource.Info.Id && this.Logical(e.Task) == holder) is { } acquire)
+                {
+                    steps.Add(acquire.Seq);
+                }
+            }
+        }
+
+        steps.UnionWith(this.Log.Events.Where(e => e.Kind == EventKind.OverRelease).Select(e => e.Seq));
+        return this.Log.Events.Where(e => steps.Contains(e.Seq)).ToList();
+    }
+
+    /// <summary>
     /// Gets the events a timeline shows: starts and ends of logical tasks only, no creations, no awaits of a task's own
     /// helpers, and no wait that the same task's acquire answered at once.
     /// </summary>

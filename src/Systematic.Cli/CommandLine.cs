@@ -78,7 +78,7 @@ internal static class CommandLine
         list.SetAction(parse => Guard(error, () => ListCommand.Run(parse.GetValue(listAssembly) ?? [], parse.GetValue(outdir)!, output)));
 
         var path = new Argument<string>("path") { Description = "A failure folder (coyote-reports/<run>/<test>) or its failure.trace." };
-        var breakOption = new Option<bool>("--break", "-b") { Description = "Stop in an attached debugger at the failure." };
+        var breakOption = new Option<bool>("--break", "-b") { Description = "Stop in an attached debugger at each key step of the failure (each wait still blocked at the end, the acquire of a leaked permit, an over-release), in the task that takes it, then at the failure." };
         var replay = new Command("replay", "Re-execute a recorded schedule and check the same failure (kind and resources) happens again.") { path, breakOption };
         replay.SetAction(parse => Guard(error, () => ReplayCommand.Run(parse.GetValue(path)!, parse.GetValue(breakOption), output)));
 
@@ -247,7 +247,9 @@ internal static class ReplayCommand
             }
         }
 
-        var result = Replayer.Replay(path, breakOnFailure);
+        var result = breakOnFailure
+            ? Replayer.Replay(path, breakOnFailure, step => output.WriteLine($"Key step {step.Seq}: {step.Kind.ToString().ToLowerInvariant()} at {Systematic.Analysis.LogView.Short(step.Site)} (task {step.Task}){(System.Diagnostics.Debugger.IsAttached ? ": stopped in the debugger" : "")}."))
+            : Replayer.Replay(path);
         output.WriteLine(result.Explanation);
         if (!result.Original.Reproducible)
         {

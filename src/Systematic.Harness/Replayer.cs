@@ -20,7 +20,11 @@ public static class Replayer
     public static readonly string CoyoteVersion = typeof(Configuration).Assembly.GetName().Version?.ToString(3) ?? "?";
 
     /// <summary>Replays a failure folder, or a <c>.trace</c> file inside one.</summary>
-    public static ReplayResult Replay(string path, bool breakOnFailure = false)
+    /// <remarks>
+    /// With <paramref name="breakOnFailure"/> or <paramref name="atKeyStep"/>, the schedule is replayed twice: once to
+    /// learn its key steps (<see cref="LogView.KeySteps"/>), once stopping at each of them, in the task that takes it.
+    /// </remarks>
+    public static ReplayResult Replay(string path, bool breakOnFailure = false, Action<RecordedEvent>? atKeyStep = null)
     {
         var (folder, tracePath) = Locate(path);
         var original = FailureReport.Read(folder);
@@ -35,6 +39,26 @@ public static class Replayer
             ?? throw new HarnessException($"Test {original.Test} is not in {original.Assembly}.");
 
         var configuration = Configuration.Create().WithTelemetryEnabled(false).WithFailureOnMaxStepsBoundEnabled().WithReproducibleTrace(trace);
+        if (breakOnFailure || atKeyStep is not null)
+        {
+            using var scout = TestRunner.CreateEngine(configuration, test.Method);
+            scout.SetLogger(new SilentLogger());
+            scout.Run();
+            if (Recorder.Last is { } first && first.Test == test.Name)
+            {
+                Recorder.BreakSteps = new LogView(first).KeySteps().Select(e => e.Seq).ToHashSet();
+                Recorder.AtBreakStep = e =>
+                {
+                    atKeyStep?.Invoke(e);
+                    if (breakOnFailure && System.Diagnostics.Debugger.IsAttached)
+                    {
+                        // A key step of the failure, in the task that takes it: see its frames and locals here.
+                        System.Diagnostics.Debugger.Break();
+                    }
+                };
+            }
+        }
+
         using var engine = TestRunner.CreateEngine(configuration, test.Method);
         engine.SetLogger(new SilentLogger());
         Recorder.BreakOnFailure = breakOnFailure;
@@ -45,6 +69,8 @@ public static class Replayer
         finally
         {
             Recorder.BreakOnFailure = false;
+            Recorder.BreakSteps = null;
+            Recorder.AtBreakStep = null;
         }
 
         if (engine.TestReport.NumOfFoundBugs == 0)

@@ -24,6 +24,15 @@ public static class Recorder
     /// <summary>Gets or sets a value indicating whether a failure stops in an attached debugger, on the failing task's stack.</summary>
     public static bool BreakOnFailure { get; set; }
 
+    /// <summary>
+    /// Gets or sets the steps (event sequence numbers) at which <see cref="AtBreakStep"/> runs, on the thread of the task
+    /// that takes the step and before it blocks; null for none. Used by replay, where every iteration repeats one schedule.
+    /// </summary>
+    public static IReadOnlySet<int>? BreakSteps { get; set; }
+
+    /// <summary>Gets or sets what runs at each of <see cref="BreakSteps"/> (a debugger break, when replaying with --break).</summary>
+    public static Action<RecordedEvent>? AtBreakStep { get; set; }
+
     /// <summary>Gets the log of the most recent iteration, or null when no instrumented test ran.</summary>
     public static IterationLog? Last => current?.Log;
 
@@ -231,6 +240,11 @@ internal sealed class Session(int id, IterationLog log)
         }
 
         var e = new RecordedEvent(this.Log.NextSeq, kind, task, resource, site, count, amount, awaited);
+        if (Recorder.BreakSteps is { } breaks && breaks.Contains(e.Seq) && !this.Log.Frozen)
+        {
+            Recorder.AtBreakStep?.Invoke(e);
+        }
+
         if (kind == EventKind.Acquire && LockOrder.IsLock(this.Log.Resource(resource)) && !this.declared.Contains(resource))
         {
             this.RecordLockOrders(e);
