@@ -248,7 +248,7 @@ internal static class ReplayCommand
         }
 
         var result = breakOnFailure
-            ? Replayer.Replay(path, breakOnFailure, step => output.WriteLine($"Key step {step.Seq}: {step.Kind.ToString().ToLowerInvariant()} at {Systematic.Analysis.LogView.Short(step.Site)} (task {step.Task}){(System.Diagnostics.Debugger.IsAttached ? ": stopped in the debugger" : "")}."))
+            ? Replayer.Replay(path, breakOnFailure, step => output.WriteLine($"Key {step}{(System.Diagnostics.Debugger.IsAttached ? ": stopped in the debugger" : "")}."))
             : Replayer.Replay(path);
         output.WriteLine(result.Explanation);
         if (!result.Original.Reproducible)

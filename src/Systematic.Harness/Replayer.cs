@@ -24,7 +24,7 @@ public static class Replayer
     /// With <paramref name="breakOnFailure"/> or <paramref name="atKeyStep"/>, the schedule is replayed twice: once to
     /// learn its key steps (<see cref="LogView.KeySteps"/>), once stopping at each of them, in the task that takes it.
     /// </remarks>
-    public static ReplayResult Replay(string path, bool breakOnFailure = false, Action<RecordedEvent>? atKeyStep = null)
+    public static ReplayResult Replay(string path, bool breakOnFailure = false, Action<KeyStep>? atKeyStep = null)
     {
         var (folder, tracePath) = Locate(path);
         var original = FailureReport.Read(folder);
@@ -46,10 +46,12 @@ public static class Replayer
             scout.Run();
             if (Recorder.Last is { } first && first.Test == test.Name)
             {
-                Recorder.BreakSteps = new LogView(first).KeySteps().Select(e => e.Seq).ToHashSet();
+                var view = new LogView(first);
+                var steps = view.KeySteps().ToDictionary(e => e.Seq, e => new KeyStep(e, view.TaskName(e.Task), e.Resource > 0 ? view.ResourceName(e.Resource) : null));
+                Recorder.BreakSteps = steps.Keys.ToHashSet();
                 Recorder.AtBreakStep = e =>
                 {
-                    atKeyStep?.Invoke(e);
+                    atKeyStep?.Invoke(steps.TryGetValue(e.Seq, out var step) ? step with { Event = e } : new KeyStep(e, $"task {e.Task}", null));
                     if (breakOnFailure && System.Diagnostics.Debugger.IsAttached)
                     {
                         // A key step of the failure, in the task that takes it: see its frames and locals here.
@@ -151,4 +153,12 @@ public static class Replayer
 
         return text;
     }
+}
+
+/// <summary>A step of a replayed failure worth stopping at: the event, and the names of its task and resource as the report gives them.</summary>
+public sealed record KeyStep(RecordedEvent Event, string Task, string? Resource)
+{
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"step {this.Event.Seq}: `{this.Task}` {this.Event.Kind.ToString().ToLowerInvariant()}{(this.Resource is null ? "" : $" `{this.Resource}`")} at {LogView.Short(this.Event.Site)}";
 }

@@ -13,12 +13,15 @@ public sealed class BreakTests(CatalogFixture catalog)
         var line = ReportTests.SourceLine("LockOrder.cs", "TransferBuggyAsync(", "to.Guard.HoldAsync()");
         var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5, Minimize = false }).Run(catalog.Test("LockOrderBuggy"), Paths.NewTempDir("break"));
 
-        var hits = Replay(outcome.ReportDir!);
+        var names = new List<KeyStep>();
+        var hits = Replay(outcome.ReportDir!, names);
 
         Assert.Equal(outcome.Diagnosis!.Cycle.Select(l => l.Site).Order(StringComparer.Ordinal), hits.Select(h => h.Event.Site).Order(StringComparer.Ordinal));
         Assert.All(hits, h => Assert.Equal(EventKind.Wait, h.Event.Kind));
         Assert.All(hits, h => Assert.Contains($"LockOrder.cs|{line}|", h.Event.Site, StringComparison.Ordinal));
         Assert.Equal(2, hits.Select(h => h.Event.Task).Distinct().Count());
+        Assert.Equal(outcome.Diagnosis.Cycle.Select(l => l.Waiter).Order(StringComparer.Ordinal), names.Select(n => n.Task).Order(StringComparer.Ordinal));
+        Assert.Equal(outcome.Diagnosis.Cycle.Select(l => l.Resource!).Order(StringComparer.Ordinal), names.Select(n => n.Resource!).Order(StringComparer.Ordinal));
         Assert.All(hits, h => Assert.Contains("TransferBuggyAsync", h.Stack, StringComparison.Ordinal));
     }
 
@@ -54,10 +57,14 @@ public sealed class BreakTests(CatalogFixture catalog)
         Assert.Equal(original.Select(h => h.Event.Site).Order(StringComparer.Ordinal), minimal.Select(h => h.Event.Site).Order(StringComparer.Ordinal));
     }
 
-    private static List<(RecordedEvent Event, string Stack)> Replay(string path)
+    private static List<(RecordedEvent Event, string Stack)> Replay(string path, List<KeyStep>? steps = null)
     {
         var hits = new List<(RecordedEvent Event, string Stack)>();
-        var result = Replayer.Replay(path, atKeyStep: e => hits.Add((e, Environment.StackTrace)));
+        var result = Replayer.Replay(path, atKeyStep: step =>
+        {
+            hits.Add((step.Event, Environment.StackTrace));
+            steps?.Add(step);
+        });
         Assert.True(result.Reproduced, result.Explanation);
         return hits;
     }
