@@ -31,4 +31,9 @@ public sealed record Diagnosis(
     IReadOnlyList<WaitLink> Cycle,
     IReadOnlyList<Holding> Holdings,
     IReadOnlyList<Waiting> Waitings,
-    string Message);
+    string Message)
+{
+    /// <summary>Gets whether this is the failure of <paramref name="kind"/> on <paramref name="resources"/> (in any order): what replay and minimization must reproduce.</summary>
+    public bool IsSame(FailureKind kind, IEnumerable<string> resources) =>
+        this.Kind == kind && this.Resources.Order(StringComparer.Ordinal).SequenceEqual(resources.Order(StringComparer.Ordinal));
+}

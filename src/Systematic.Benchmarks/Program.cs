@@ -100,7 +100,6 @@ namespace Systematic.Benchmarks
                     var clock = Stopwatch.StartNew();
                     using (var engine = TestRunner.CreateEngine(TestRunner.Configure(new RunOptions { Iterations = this.throughputIterations }, 17), plain[test.ShortName]))
                     {
-                        engine.SetLogger(new SilentLogger());
                         engine.Run();
                     }
 

@@ -28,8 +28,7 @@ internal static class Minimizer
         {
             var search = TestRunner.Search(test, TestRunner.Configure(options with { Strategy = "delay-bounding", StrategyBound = bound, Iterations = budget, Timeout = null }, seed + (bound * 7_919u)));
             iterations += search.Iterations;
-            if (search.Diagnosis is { } found && found.Kind == original.Kind &&
-                found.Resources.Order(StringComparer.Ordinal).SequenceEqual(original.Resources.Order(StringComparer.Ordinal)))
+            if (search.Diagnosis is { } found && found.IsSame(original.Kind, original.Resources))
             {
                 return (new MinimalSchedule("minimal.trace", bound, ScheduleStats.Of(search.Trace), iterations), search.Trace);
             }

@@ -41,10 +41,7 @@ public static class Replayer
         var configuration = Configuration.Create().WithTelemetryEnabled(false).WithFailureOnMaxStepsBoundEnabled().WithReproducibleTrace(trace);
         if (breakOnFailure || atKeyStep is not null)
         {
-            using var scout = TestRunner.CreateEngine(configuration, test.Method);
-            scout.SetLogger(new SilentLogger());
-            scout.Run();
-            if (Recorder.Last is { } first && first.Test == test.Name)
+            if (TestRunner.Search(test, configuration).Log is { } first)
             {
                 var view = new LogView(first);
                 var steps = view.KeySteps().ToDictionary(e => e.Seq, e => new KeyStep(e, view.TaskName(e.Task), e.Resource > 0 ? view.ResourceName(e.Resource) : null));
@@ -61,12 +58,11 @@ public static class Replayer
             }
         }
 
-        using var engine = TestRunner.CreateEngine(configuration, test.Method);
-        engine.SetLogger(new SilentLogger());
         Recorder.BreakOnFailure = breakOnFailure;
+        Diagnosis? replayed;
         try
         {
-            engine.Run();
+            replayed = TestRunner.Search(test, configuration).Diagnosis;
         }
         finally
         {
@@ -75,22 +71,12 @@ public static class Replayer
             Recorder.AtBreakStep = null;
         }
 
-        if (engine.TestReport.NumOfFoundBugs == 0)
+        if (replayed is null)
         {
             return new ReplayResult(false, original, null, $"Not reproduced: the schedule ran to the end without a failure (recorded: {original.Kind}).");
         }
 
-        var message = engine.TestReport.BugReports.First();
-        var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
-        if (log is { Frozen: false })
-        {
-            Recorder.Freeze(message);
-        }
-
-        var replayed = Classifier.Classify(log, message);
-        var sameKind = replayed.Kind == original.Kind;
-        var sameResources = replayed.Resources.OrderBy(r => r, StringComparer.Ordinal).SequenceEqual(original.Resources.OrderBy(r => r, StringComparer.Ordinal));
-        return sameKind && sameResources
+        return replayed.IsSame(original.Kind, original.Resources)
             ? new ReplayResult(true, original, replayed, $"Reproduced: {replayed.Kind}{(replayed.Resources.Count > 0 ? " on " + string.Join(", ", replayed.Resources) : "")}. {replayed.Sentence}")
             : new ReplayResult(false, original, replayed, $"A different failure: recorded {original.Kind} on [{string.Join(", ", original.Resources)}], replayed {replayed.Kind} on [{string.Join(", ", replayed.Resources)}].");
     }

@@ -53,8 +53,15 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         return configuration;
     }
 
-    /// <summary>Creates a TestingEngine for <paramref name="method"/> as <c>coyote test</c> would call it.</summary>
+    /// <summary>Creates a TestingEngine for <paramref name="method"/> as <c>coyote test</c> would call it, with Coyote's console output silenced.</summary>
     public static TestingEngine CreateEngine(Configuration configuration, MethodInfo method)
+    {
+        var engine = Create(configuration, method);
+        engine.SetLogger(new SilentLogger());
+        return engine;
+    }
+
+    private static TestingEngine Create(Configuration configuration, MethodInfo method)
     {
         object? instance = null;
         if (!method.IsStatic)
@@ -116,7 +123,6 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         var clock = Stopwatch.StartNew();
         var configuration = Configure(this.Options, seed);
         using var engine = CreateEngine(configuration, test.Method);
-        engine.SetLogger(new SilentLogger());
         long started = 0;
         var lastReport = TimeSpan.Zero;
         engine.RegisterStartIterationCallBack(i =>
@@ -174,14 +180,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             return cycles.Count == 0 || cancellation.IsCancellationRequested ? outcome : this.Confirm(test, outcome, cycles[0], runDir, seed, clock);
         }
 
-        var message = report.BugReports.FirstOrDefault() ?? "bug";
-        var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
-        if (log is { Frozen: false })
-        {
-            Recorder.Freeze(message);
-        }
-
-        var diagnosis = Classifier.Classify(log, message);
+        var (diagnosis, log) = Diagnose(test, report.BugReports.FirstOrDefault() ?? "bug");
         var trace = engine.ReproducibleTrace;
         outcome = outcome with { Kind = diagnosis.Kind, FirstBugIteration = started, Diagnosis = diagnosis, Schedule = ScheduleStats.Of(trace) };
         return this.Finish(test, outcome, log, trace, engine.ReadableTrace, runDir, seed, clock, cancellation);
@@ -208,11 +207,10 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         return outcome with { ReportDir = folder };
     }
 
-    /// <summary>One more exploration of <paramref name="test"/> (for confirmation or minimization): the iterations it ran and, if it failed, the diagnosis, recording and trace.</summary>
+    /// <summary>One more exploration of <paramref name="test"/> (for confirmation, minimization or replay): the iterations it ran and, if it failed, the diagnosis, recording and trace.</summary>
     internal static (long Iterations, Diagnosis? Diagnosis, IterationLog? Log, string Trace, string Readable) Search(TestCase test, Configuration configuration)
     {
         using var engine = CreateEngine(configuration, test.Method);
-        engine.SetLogger(new SilentLogger());
         engine.Run();
         var iterations = (long)engine.TestReport.NumOfExploredFairPaths + engine.TestReport.NumOfExploredUnfairPaths;
         if (engine.TestReport.NumOfFoundBugs == 0)
@@ -220,14 +218,20 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             return (iterations, null, null, "", "");
         }
 
-        var message = engine.TestReport.BugReports.First();
+        var (diagnosis, log) = Diagnose(test, engine.TestReport.BugReports.First());
+        return (iterations, diagnosis, log, engine.ReproducibleTrace, engine.ReadableTrace);
+    }
+
+    /// <summary>Explains the failure <paramref name="message"/> that just ended a run of <paramref name="test"/> from its iteration's recording, frozen at the failure.</summary>
+    private static (Diagnosis Diagnosis, IterationLog? Log) Diagnose(TestCase test, string message)
+    {
         var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
         if (log is { Frozen: false })
         {
             Recorder.Freeze(message);
         }
 
-        return (iterations, Classifier.Classify(log, message), log, engine.ReproducibleTrace, engine.ReadableTrace);
+        return (Classifier.Classify(log, message), log);
     }
 
     /// <summary>A lock-order cycle seen across passing iterations: search for a schedule that deadlocks, with strategies that favour preemptions.</summary>

@@ -126,7 +126,6 @@ public sealed class CatalogTests(CatalogFixture catalog)
     private static (int Bugs, string Message, string Trace, int Uncontrolled) RunBare(Configuration configuration, System.Reflection.MethodInfo method)
     {
         using var engine = TestRunner.CreateEngine(configuration, method);
-        engine.SetLogger(new SilentLogger());
         engine.Run();
         var report = engine.TestReport;
         return (report.NumOfFoundBugs, report.BugReports.FirstOrDefault() ?? "", engine.ReproducibleTrace, report.UncontrolledInvocations.Count);
