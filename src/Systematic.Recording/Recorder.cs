@@ -192,7 +192,6 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<Task, int> taskIds = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly HashSet<int> livesOn = [];
-    private readonly HashSet<int> declared = [];
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, int> inlineDepth = [];
     private readonly Dictionary<int, (int Resource, string? Site)> pendingAsyncWaits = [];
@@ -231,11 +230,10 @@ internal sealed class Session(int id, IterationLog log)
 
     private void Append(EventKind kind, int task, int resource, string? site, int count, int amount, IReadOnlyList<int>? awaited)
     {
-        if (kind is EventKind.Wait or EventKind.Acquire or EventKind.Release && !this.declared.Contains(resource) &&
+        if (kind is EventKind.Wait or EventKind.Acquire or EventKind.Release && !this.IsDeclared(resource) &&
             this.targets.TryGetValue(resource, out var target) && Systematic.Signaling.IsDeclared(target))
         {
             // Declared (possibly after it was created): analyses learn it from the log, before its first use counts.
-            this.declared.Add(resource);
             this.Append(EventKind.Signaling, task, resource, site, -1, 0, null);
         }
 
@@ -245,7 +243,7 @@ internal sealed class Session(int id, IterationLog log)
             Recorder.AtBreakStep?.Invoke(e);
         }
 
-        if (kind == EventKind.Acquire && LockOrder.IsLock(this.Log.Resource(resource)) && !this.declared.Contains(resource))
+        if (kind == EventKind.Acquire && LockOrder.IsLock(this.Log.Resource(resource)) && !this.IsDeclared(resource))
         {
             this.RecordLockOrders(e);
         }
@@ -255,6 +253,8 @@ internal sealed class Session(int id, IterationLog log)
             this.State.Apply(e, this.Log);
         }
     }
+
+    private bool IsDeclared(int resource) => this.State.Resources.TryGetValue(resource, out var state) && state.Declared;
 
     private void RecordLockOrders(RecordedEvent e)
     {
