@@ -28,11 +28,14 @@ internal static class WorkerCommand
         var prepared = PreparedAssembly.Prepare(assembly, Path.Combine(options.OutDir, ".assemblies"));
         var testCase = prepared.Tests.FirstOrDefault(t => t.Name == test) ?? throw new HarnessException($"Test {test} is not in {assembly}.");
         using var cancellation = new CancellationTokenSource();
-        var signals = 0;
+        // On a terminal, Ctrl-C reaches the workers (SIGINT) as well as the parent, which then asks them to stop
+        // (SIGTERM): that is one request. Only the same signal twice means "stop now".
+        var interrupts = 0;
+        var terminations = 0;
         void Stop(PosixSignalContext context)
         {
             context.Cancel = true;
-            if (Interlocked.Increment(ref signals) > 1)
+            if (Interlocked.Increment(ref context.Signal == PosixSignal.SIGINT ? ref interrupts : ref terminations) > 1)
             {
                 Environment.Exit((int)ExitCode.Interrupted);
             }

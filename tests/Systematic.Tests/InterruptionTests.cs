@@ -8,11 +8,21 @@ namespace Systematic.Tests;
 [Collection("engine")]
 public sealed class InterruptionTests
 {
-    [Fact]
-    public async Task InterruptKeepsEveryFailureFoundSoFarAndRecordsTheRunAsInterrupted()
+    /// <param name="wholeGroup">Signal the run's whole process group, workers included, as Ctrl-C on a terminal does; else the parent only.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task InterruptKeepsEveryFailureFoundSoFarAndRecordsTheRunAsInterrupted(bool wholeGroup)
     {
         var outdir = Paths.NewTempDir("interrupt");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+
+        // setsid makes the run the leader of a process group of its own (it execs in place: same process id).
+        var start = new ProcessStartInfo(wholeGroup ? "setsid" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (wholeGroup)
+        {
+            start.ArgumentList.Add("dotnet");
+        }
+
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "systematic.dll"), "test", "--filter", "NoFinally", "-i", "500000", "--seed", "5", "--workers", "2", "-o", outdir })
         {
             start.ArgumentList.Add(arg);
@@ -33,7 +43,8 @@ public sealed class InterruptionTests
         }
 
         Assert.NotNull(line);
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        var target = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using (var kill = Process.Start("kill", wholeGroup ? ["-INT", "--", "-" + target] : ["-INT", target]))
         {
             kill.WaitForExit();
         }
@@ -45,6 +56,9 @@ public sealed class InterruptionTests
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outdir, "latest", "summary.json")));
         Assert.True(summary.RootElement.GetProperty("interrupted").GetBoolean());
         var tests = summary.RootElement.GetProperty("tests").EnumerateArray().ToList();
+
+        // A worker asked to stop twice (SIGINT from the terminal, SIGTERM from the parent) still finishes its test.
+        Assert.DoesNotContain(tests, t => t.TryGetProperty("kind", out var kind) && kind.GetString() == "Crashed");
         var buggy = tests.Single(t => t.GetProperty("test").GetString()!.EndsWith("NoFinallyBuggy", StringComparison.Ordinal));
         var folder = Path.Combine(outdir, "latest", buggy.GetProperty("reportDir").GetString()!);
         foreach (var file in new[] { FailureReport.TraceFile, FailureReport.JsonFile, FailureReport.MarkdownFile })
