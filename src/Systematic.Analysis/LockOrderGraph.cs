@@ -29,14 +29,11 @@ public sealed class LockOrderGraph
 {
     private readonly Dictionary<(string From, string To), (LockOrderEdge Edge, HashSet<string> Gates)> edges = [];
 
-    /// <summary>Gets the number of distinct edges seen.</summary>
-    public int EdgeCount => this.edges.Count;
-
-    /// <summary>Adds the lock orders of one recorded iteration (the ones the recorder noted, or, for a log read back, by replaying it).</summary>
+    /// <summary>Adds the lock orders the recorder noted in one iteration.</summary>
     public void Observe(IterationLog log, long iteration)
     {
         LogView? view = null;
-        foreach (var order in log.LockOrders ?? Replay(log))
+        foreach (var order in log.LockOrders)
         {
             var name = LogView.Clean(log.Resource(order.Held).Name);
             var acquired = LogView.Clean(log.Resource(order.Acquired).Name);
@@ -52,30 +49,6 @@ public sealed class LockOrderGraph
                 this.edges[(name, acquired)] = (new LockOrderEdge(name, acquired, order.HeldSite, order.AcquireSite, view.TaskName(order.Task), iteration), gates);
             }
         }
-    }
-
-    private static List<LockOrder> Replay(IterationLog log)
-    {
-        var orders = new List<LockOrder>();
-        var state = new WaitForState();
-        foreach (var e in log.Events)
-        {
-            if (e.Kind == EventKind.Acquire && LockOrder.IsLock(log.Resource(e.Resource)) && !(state.Resources.TryGetValue(e.Resource, out var acquired) && acquired.Declared))
-            {
-                var task = log.Logical(e.Task);
-                var held = state.Resources.Values
-                    .Where(r => r.Info.Id != e.Resource && LockOrder.IsLock(r.Info) && !r.IsSignaling && r.Holders.GetValueOrDefault(task) > 0)
-                    .ToList();
-                foreach (var from in held)
-                {
-                    orders.Add(new LockOrder(from.Info.Id, e.Resource, from.AcquireSites.GetValueOrDefault(task), e.Site, task, held.Where(h => h != from).Select(h => h.Info.Id).ToArray()));
-                }
-            }
-
-            state.Apply(e, log);
-        }
-
-        return orders;
     }
 
     /// <summary>Finds the cycles of the graph (each once, shortest first).</summary>

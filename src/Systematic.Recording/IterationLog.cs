@@ -27,8 +27,8 @@ public sealed class IterationLog
     /// <summary>Gets the tasks, by id - 1.</summary>
     public IReadOnlyList<TaskInfo> Tasks => this.tasks;
 
-    /// <summary>Gets the lock orders seen while recording: a lock acquired while the same task held others (null for logs read back from disk).</summary>
-    public IReadOnlyList<LockOrder>? LockOrders => this.lockOrders;
+    /// <summary>Gets the lock orders seen while recording: a lock acquired while the same task held others (none for logs read back from disk).</summary>
+    public IReadOnlyList<LockOrder> LockOrders => this.lockOrders ?? (IReadOnlyList<LockOrder>)[];
 
     /// <summary>Gets the failure message that stopped recording, if any.</summary>
     public string? Failure { get; internal set; }
