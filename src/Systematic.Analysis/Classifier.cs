@@ -108,14 +108,17 @@ public static class Classifier
                 .Where(x => x.Wait is not null && leaks.Any(l => l.Resource == x.Wait.Resource))
                 .ToList();
 
-            if (starved.Count > 0 && (messageKind is FailureKind.Deadlock or FailureKind.Leak or FailureKind.Hang || messageKind == FailureKind.InvariantViolation))
+            if (starved.Count > 0 && messageKind is FailureKind.Deadlock or FailureKind.Leak or FailureKind.Hang or FailureKind.InvariantViolation)
             {
                 var leak = leaks.First(l => l.Resource == starved[0].Wait!.Resource);
                 var waiters = string.Join(", ", starved.Select(s => $"`{view.TaskName(s.Task.Id)}`").Distinct());
                 var sentence = $"Task `{view.TaskName(leak.Task)}` took `{view.ResourceName(leak.Resource)}` at {LogView.Short(leak.Site)} and finished without releasing it; " +
                     $"{waiters} wait{(starved.Count == 1 ? "s" : "")} at {LogView.Short(starved[0].Wait!.Site)} for it for ever: a leaked permit.";
                 var consequences = new List<string> { $"Deadlock: {starved.Count} task(s) starve waiting for `{view.ResourceName(leak.Resource)}`." };
-                consequences.AddRange(Consequence(messageKind).Where(c => messageKind != FailureKind.Deadlock));
+                if (messageKind != FailureKind.Deadlock)
+                {
+                    consequences.AddRange(Consequence(messageKind));
+                }
                 return this.Result(FailureKind.Leak, sentence, [view.ResourceName(leak.Resource)], [], holdings, waitings, consequences);
             }
 
@@ -215,9 +218,6 @@ public static class Classifier
             _ => "is blocked",
         };
 
-        /// <summary>A lock: a monitor, or a semaphore created with a maximum of one permit (SemaphoreSlim(1, 1), a Lock).</summary>
-        private static bool IsExclusive(ResourceInfo resource) => resource.Kind == ResourceKind.Monitor || resource.Max == 1;
-
         /// <summary>An edge of the wait-for graph between logical tasks.</summary>
         private sealed record Edge(int From, int To, int Resource, string? Site, int Waiter);
 
@@ -238,7 +238,7 @@ public static class Classifier
                             blockers.AddRange(resource.ForeignReleasers.Where(h => !view.Ended(h)));
                         }
 
-                        if (!IsExclusive(resource.Info) && blockers.All(b => view.Logical(b) == from))
+                        if (!LockOrder.IsLock(resource.Info) && blockers.All(b => view.Logical(b) == from))
                         {
                             // A counting semaphore only the waiter holds: the other tasks blocked on resources are the ones expected to release it.
                             blockers.AddRange(live.Where(t => view.Logical(t) != from && this.state.Tasks[t].Blocked is WaitingForResource));
@@ -341,7 +341,7 @@ public static class Classifier
                 var resource = this.log.Resource(resources[0]);
                 var waitEdge = cycle.First(e => e.Resource != 0);
                 var holders = this.state.Resources[resource.Id].HeldBy.Select(view.TaskName).Distinct().ToList();
-                if (IsExclusive(resource))
+                if (LockOrder.IsLock(resource))
                 {
                     var sentence = $"Task `{view.TaskName(waitEdge.To)}` holds `{resource.Name}` and awaits work in which `{view.TaskName(waitEdge.From)}` waits at {LogView.Short(waitEdge.Site)} " +
                         $"for that same `{resource.Name}`: a self-deadlock through a nested call.";

@@ -2,9 +2,6 @@ using Systematic.Recording;
 
 namespace Systematic.Analysis;
 
-/// <summary>A task as reports name it: its entry method, with an index when several share it.</summary>
-public sealed record TaskName(int Id, string Name, string Entry);
-
 /// <summary>One link of a wait-for cycle or chain: <paramref name="Waiter"/> waits at <paramref name="Site"/> for <paramref name="Resource"/> (or for the task <paramref name="Holder"/>), held by <paramref name="Holder"/>.</summary>
 public sealed record WaitLink(string Waiter, string? Resource, string? Site, string Holder);
 

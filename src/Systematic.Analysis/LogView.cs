@@ -7,11 +7,11 @@ public sealed class LogView
 {
     private readonly Dictionary<int, string> names = [];
 
-    /// <summary>Creates a view of <paramref name="log"/> at its end (or up to event <paramref name="upTo"/>).</summary>
-    public LogView(IterationLog log, int? upTo = null)
+    /// <summary>Creates a view of <paramref name="log"/> at its end.</summary>
+    public LogView(IterationLog log)
     {
         this.Log = log;
-        this.State = WaitForState.Replay(log, upTo);
+        this.State = WaitForState.Replay(log);
         var logical = log.Tasks.Where(t => this.Logical(t.Id) == t.Id).ToList();
         foreach (var group in logical.GroupBy(t => ShortEntry(this.NamedBy(t))))
         {

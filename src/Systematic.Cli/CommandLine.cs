@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Systematic.Harness;
 
@@ -247,9 +246,7 @@ internal static class ReplayCommand
             }
         }
 
-        var result = breakOnFailure
-            ? Replayer.Replay(path, breakOnFailure, step => output.WriteLine($"Key {step}{(System.Diagnostics.Debugger.IsAttached ? ": stopped in the debugger" : "")}."))
-            : Replayer.Replay(path);
+        var result = Replayer.Replay(path, breakOnFailure, breakOnFailure ? step => output.WriteLine($"Key {step}{(System.Diagnostics.Debugger.IsAttached ? ": stopped in the debugger" : "")}.") : null);
         output.WriteLine(result.Explanation);
         if (!result.Original.Reproducible)
         {

@@ -1,6 +1,4 @@
-using Microsoft.Coyote;
 using Systematic.Analysis;
-using Systematic.Recording;
 
 namespace Systematic.Harness;
 

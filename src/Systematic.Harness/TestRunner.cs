@@ -10,7 +10,7 @@ using Systematic.Recording;
 namespace Systematic.Harness;
 
 /// <summary>Progress of the test being explored.</summary>
-public sealed record Progress(string Test, long Iterations, int Bugs, TimeSpan Elapsed);
+public sealed record Progress(string Test, long Iterations, TimeSpan Elapsed);
 
 /// <summary>Explores one test under Coyote's TestingEngine and explains what it finds.</summary>
 public sealed class TestRunner(RunOptions options, Action<Progress>? progress = null)
@@ -138,7 +138,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             if (progress is not null && clock.Elapsed - lastReport > TimeSpan.FromMilliseconds(500))
             {
                 lastReport = clock.Elapsed;
-                progress(new Progress(test.Name, started, 0, clock.Elapsed));
+                progress(new Progress(test.Name, started, clock.Elapsed));
             }
         });
 
@@ -154,7 +154,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         engine.Run();
         var cycles = graph?.Cycles() ?? [];
         var report = engine.TestReport;
-        var iterations = (long)report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
+        var iterations = Explored(report);
         var uncontrolled = report.UncontrolledInvocations.OrderBy(s => s, StringComparer.Ordinal).ToList();
         var outcome = new TestOutcome
         {
@@ -164,7 +164,6 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             Iterations = Math.Min(Math.Max(iterations, started), this.Options.Iterations),
             Seed = seed,
             Strategy = strategy,
-            Elapsed = clock.Elapsed,
             Uncontrolled = uncontrolled,
         };
 
@@ -212,7 +211,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
     {
         using var engine = CreateEngine(configuration, test.Method);
         engine.Run();
-        var iterations = (long)engine.TestReport.NumOfExploredFairPaths + engine.TestReport.NumOfExploredUnfairPaths;
+        var iterations = Explored(engine.TestReport);
         if (engine.TestReport.NumOfFoundBugs == 0)
         {
             return (iterations, null, null, "", "");
@@ -221,6 +220,8 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         var (diagnosis, log) = Diagnose(test, engine.TestReport.BugReports.First());
         return (iterations, diagnosis, log, engine.ReproducibleTrace, engine.ReadableTrace);
     }
+
+    private static long Explored(TestReport report) => (long)report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
 
     /// <summary>Explains the failure <paramref name="message"/> that just ended a run of <paramref name="test"/> from its iteration's recording, frozen at the failure.</summary>
     private static (Diagnosis Diagnosis, IterationLog? Log) Diagnose(TestCase test, string message)

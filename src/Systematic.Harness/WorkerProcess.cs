@@ -58,7 +58,7 @@ public static class WorkerProcess
             if (e.Data is { } line && line.StartsWith(ProgressPrefix, StringComparison.Ordinal) &&
                 long.TryParse(line.AsSpan(ProgressPrefix.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var iterations))
             {
-                progress?.Invoke(new Progress(test.Name, iterations, 0, clock.Elapsed));
+                progress?.Invoke(new Progress(test.Name, iterations, clock.Elapsed));
             }
         };
         process.BeginErrorReadLine();

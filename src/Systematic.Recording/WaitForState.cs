@@ -27,17 +27,12 @@ public sealed class WaitForState
     /// <summary>Gets the sequence number of the last event applied.</summary>
     public int Seq { get; private set; }
 
-    /// <summary>Replays <paramref name="log"/> up to and including event <paramref name="upTo"/> (all when null).</summary>
-    public static WaitForState Replay(IterationLog log, int? upTo = null)
+    /// <summary>Replays every event of <paramref name="log"/>.</summary>
+    public static WaitForState Replay(IterationLog log)
     {
         var state = new WaitForState();
         foreach (var e in log.Events)
         {
-            if (upTo is { } last && e.Seq > last)
-            {
-                break;
-            }
-
             state.Apply(e, log);
         }
 

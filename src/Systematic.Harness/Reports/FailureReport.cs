@@ -40,14 +40,12 @@ public static class FailureReport
         var minimalPath = outcome.Minimal is { } m ? Path.Combine(folder, m.Trace) : null;
         var document = Document(test, outcome, Commands(folder, test.Assembly.Path, tracePath, test.Name)) with
         {
-            Holdings = outcome.Diagnosis!.Holdings,
-            Waitings = outcome.Diagnosis.Waitings,
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0,
             Log = log is null ? null : LogDocument.From(log),
             Schedule = outcome.Schedule,
             Minimal = outcome.Minimal,
-            MinimalReplay = minimalPath is null ? null : Commands(folder, test.Assembly.Path, minimalPath, test.Name) with { Systematic = Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name).Systematic },
+            MinimalReplay = minimalPath is null ? null : Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name),
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
         AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, log));
@@ -79,6 +77,8 @@ public static class FailureReport
             Consequences = diagnosis.Consequences,
             Resources = diagnosis.Resources,
             Cycle = diagnosis.Cycle,
+            Holdings = diagnosis.Holdings,
+            Waitings = diagnosis.Waitings,
             Message = diagnosis.Message,
             Iteration = outcome.FirstBugIteration ?? 0,
             Seed = outcome.Seed,
