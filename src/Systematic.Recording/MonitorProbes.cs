@@ -132,6 +132,23 @@ public static class MonitorProbes
         return (resource, task);
     }
 
-    private static bool HeldByOther(Session session, int resource, int task) =>
-        session.State.Resources.TryGetValue(resource, out var state) && state.HeldBy.Any(holder => holder != session.Log.Logical(task));
+    private static bool HeldByOther(Session session, int resource, int task)
+    {
+        if (!session.State.Resources.TryGetValue(resource, out var state))
+        {
+            return false;
+        }
+
+        // On every lock enter: no LINQ, and the owner's logical task looked up once.
+        var owner = session.Log.Logical(task);
+        foreach (var (holder, permits) in state.Holders)
+        {
+            if (permits > 0 && holder != owner)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -36,9 +36,6 @@ public static class Recorder
     /// <summary>Gets the log of the most recent iteration, or null when no instrumented test ran.</summary>
     public static IterationLog? Last => current?.Log;
 
-    /// <summary>Gets the number of iterations recorded by this process.</summary>
-    public static int Sessions => sessions;
-
     /// <summary>Gets the session being recorded, or null when none is, or when the calling flow belongs to an earlier iteration (a stray continuation).</summary>
     internal static Session? Live
     {
@@ -113,7 +110,13 @@ public static class Recorder
             return;
         }
 
-        var message = FailurePrefix + "Leak: " + leaks;
+        Fail("Leak: " + leaks);
+    }
+
+    /// <summary>Ends the iteration with a failure Systematic detected (<see cref="FailurePrefix"/> + <paramref name="what"/>): the log is frozen at it, then Coyote reports it.</summary>
+    internal static void Fail(string what)
+    {
+        var message = FailurePrefix + what;
         Freeze(message);
         Specification.Assert(false, message);
     }
@@ -217,7 +220,7 @@ internal sealed class Session(int id, IterationLog log)
         {
             // A task that awaited a semaphore and runs again got its permit: Coyote handed it over at a release.
             var free = this.targets.TryGetValue(pending.Resource, out var target) && target is SemaphoreSlim semaphore
-                ? Microsoft.Coyote.Rewriting.Types.Threading.SemaphoreSlim.get_CurrentCount(semaphore)
+                ? SemaphoreSlimProbes.Count(semaphore)
                 : -1;
             this.Append(EventKind.Acquire, task, pending.Resource, pending.Site, free, 1, null);
         }

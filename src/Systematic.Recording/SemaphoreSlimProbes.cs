@@ -156,9 +156,7 @@ public static class SemaphoreSlimProbes
         if ((long)before + releaseCount > resource.Limit)
         {
             session.Emit(EventKind.OverRelease, task, resource.Id, site, before, releaseCount);
-            var message = $"{Recorder.FailurePrefix}OverRelease: '{resource.Name}' released at {SourceSite.Parse(site)?.Short ?? "?"} with {before} of {resource.Limit} permit(s) already free.";
-            Recorder.Freeze(message);
-            Specification.Assert(false, message);
+            Recorder.Fail($"OverRelease: '{resource.Name}' released at {SourceSite.Parse(site)?.Short ?? "?"} with {before} of {resource.Limit} permit(s) already free.");
         }
 
         var previous = ControlledSemaphore.Release(instance, releaseCount);
@@ -236,7 +234,7 @@ public static class SemaphoreSlimProbes
             ? info
             : session.Resource(instance, ResourceKind.Semaphore, null, null, Count(instance), int.MaxValue);
 
-    private static int Count(SemaphoreSlim instance) => ControlledSemaphore.get_CurrentCount(instance);
+    internal static int Count(SemaphoreSlim instance) => ControlledSemaphore.get_CurrentCount(instance);
 
     private static int ToMilliseconds(TimeSpan timeout)
     {

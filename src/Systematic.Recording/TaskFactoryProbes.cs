@@ -33,7 +33,7 @@ public static class TaskFactoryProbes
         }
 
         var id = session.StartTask(TaskProbes.EntryName(action), site, false).Id;
-        var task = ControlledTaskFactory.StartNew(factory, () => Body(id, action), cancellationToken, creationOptions, scheduler);
+        var task = ControlledTaskFactory.StartNew(factory, () => TaskProbes.RunAs(id, action), cancellationToken, creationOptions, scheduler);
         session.BindTask(task, id);
         return task;
     }
@@ -59,7 +59,7 @@ public static class TaskFactoryProbes
         }
 
         var id = session.StartTask(TaskProbes.EntryName(action), site, false).Id;
-        var task = ControlledTaskFactory.StartNew(factory, s => Body(id, () => action(s)), state!, cancellationToken, creationOptions, scheduler);
+        var task = ControlledTaskFactory.StartNew(factory, s => TaskProbes.RunAs(id, () => action(s)), state!, cancellationToken, creationOptions, scheduler);
         session.BindTask(task, id);
         return task;
     }
@@ -166,20 +166,6 @@ public static class TaskFactoryProbes
         var task = ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, s => Body(id, () => function(s), site), state!, cancellationToken, creationOptions, scheduler);
         session.BindTask(task, id);
         return task;
-    }
-
-    private static void Body(int id, Action action)
-    {
-        var previous = Recorder.SetCurrentTask(id);
-        try
-        {
-            action();
-        }
-        finally
-        {
-            Recorder.Live?.EndTask(id);
-            Recorder.RestoreFlow(previous);
-        }
     }
 
     private static TResult Body<TResult>(int id, Func<TResult> function, string site)

@@ -25,21 +25,7 @@ public static class TaskProbes
         }
 
         var info = session.StartTask(EntryName(action), site, false);
-        var task = ControlledTask.Run(
-            () =>
-            {
-                var previous = Recorder.SetCurrentTask(info.Id);
-                try
-                {
-                    action();
-                }
-                finally
-                {
-                    Recorder.Live?.EndTask(info.Id);
-                    Recorder.RestoreFlow(previous);
-                }
-            },
-            cancellationToken);
+        var task = ControlledTask.Run(() => RunAs(info.Id, action), cancellationToken);
         session.BindTask(task, info.Id);
         return task;
     }
@@ -56,21 +42,7 @@ public static class TaskProbes
         }
 
         var info = session.StartTask(EntryName(function), site, false);
-        var task = ControlledTask.Run(
-            () =>
-            {
-                var previous = Recorder.SetCurrentTask(info.Id);
-                try
-                {
-                    return function();
-                }
-                finally
-                {
-                    Recorder.Live?.EndTask(info.Id);
-                    Recorder.RestoreFlow(previous);
-                }
-            },
-            cancellationToken);
+        var task = ControlledTask.Run(() => RunAs(info.Id, function), cancellationToken);
         session.BindTask(task, info.Id);
         return task;
     }
@@ -227,6 +199,36 @@ public static class TaskProbes
         }
         finally
         {
+            Recorder.RestoreFlow(previous);
+        }
+    }
+
+    /// <summary>Runs a synchronous body as task <paramref name="id"/>, which ends when the body returns or throws.</summary>
+    internal static void RunAs(int id, Action body)
+    {
+        var previous = Recorder.SetCurrentTask(id);
+        try
+        {
+            body();
+        }
+        finally
+        {
+            Recorder.Live?.EndTask(id);
+            Recorder.RestoreFlow(previous);
+        }
+    }
+
+    /// <summary>Runs a synchronous body as task <paramref name="id"/>, which ends when the body returns or throws.</summary>
+    internal static T RunAs<T>(int id, Func<T> body)
+    {
+        var previous = Recorder.SetCurrentTask(id);
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            Recorder.Live?.EndTask(id);
             Recorder.RestoreFlow(previous);
         }
     }

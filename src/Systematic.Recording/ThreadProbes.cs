@@ -113,16 +113,7 @@ public static class ThreadProbes
                 return;
             }
 
-            var previous = Recorder.SetCurrentTask(this.Id);
-            try
-            {
-                action(parameter);
-            }
-            finally
-            {
-                Recorder.Live?.EndTask(this.Id);
-                Recorder.RestoreFlow(previous);
-            }
+            TaskProbes.RunAs(this.Id, () => action(parameter));
         }
     }
 }

@@ -24,9 +24,6 @@ public sealed class WaitForState
     /// <summary>Gets the state of each task seen so far.</summary>
     public IReadOnlyDictionary<int, TaskState> Tasks => this.tasks;
 
-    /// <summary>Gets the sequence number of the last event applied.</summary>
-    public int Seq { get; private set; }
-
     /// <summary>Replays every event of <paramref name="log"/>.</summary>
     public static WaitForState Replay(IterationLog log)
     {
@@ -42,7 +39,6 @@ public sealed class WaitForState
     /// <summary>Applies one event.</summary>
     public void Apply(RecordedEvent e, IterationLog log)
     {
-        this.Seq = e.Seq;
         var task = e.Task > 0 ? this.TaskOf(e.Task) : null;
         var resource = e.Resource > 0 ? this.ResourceOf(log.Resource(e.Resource)) : null;
         if (task is not null && e.Kind is not EventKind.Await and not EventKind.Wait)
@@ -57,7 +53,6 @@ public sealed class WaitForState
                 if (task is not null)
                 {
                     task.Ended = true;
-                    task.EndSeq = e.Seq;
                 }
 
                 break;
@@ -75,14 +70,12 @@ public sealed class WaitForState
                 var taker = log.Logical(e.Task);
                 // A handed-over permit was already counted out at the release.
                 resource!.Count = e.Count >= 0 ? e.Count : resource.Count;
-                resource.Acquires++;
                 resource.Holders[taker] = resource.Holders.GetValueOrDefault(taker) + 1;
                 resource.AcquireSites[taker] = e.Site;
                 break;
             case EventKind.Release:
                 var releaser = log.Logical(e.Task);
-                resource!.Releases += e.Amount;
-                resource.Count = e.Count >= 0 ? e.Count : resource.Count + e.Amount;
+                resource!.Count = e.Count >= 0 ? e.Count : resource.Count + e.Amount;
                 var held = resource.Holders.GetValueOrDefault(releaser);
                 if (held >= e.Amount)
                 {
@@ -102,9 +95,6 @@ public sealed class WaitForState
                     task.Blocked = new AwaitingTasks(targets, e.Site, e.Seq);
                 }
 
-                break;
-            case EventKind.OverRelease:
-                resource!.OverReleases++;
                 break;
             case EventKind.Signaling:
                 resource!.Declared = true;
@@ -153,15 +143,6 @@ public sealed class ResourceState(ResourceInfo info)
     /// <summary>Gets the tasks that released permits they had not taken (signaling use).</summary>
     public HashSet<int> ForeignReleasers { get; } = [];
 
-    /// <summary>Gets the number of acquisitions.</summary>
-    public int Acquires { get; internal set; }
-
-    /// <summary>Gets the number of permits released.</summary>
-    public int Releases { get; internal set; }
-
-    /// <summary>Gets the number of releases that exceeded the limit.</summary>
-    public int OverReleases { get; internal set; }
-
     /// <summary>Gets a value indicating whether the resource was declared a signal or item count (<c>Signaling.Declare</c>).</summary>
     public bool Declared { get; internal set; }
 
@@ -180,9 +161,6 @@ public sealed class TaskState(int id)
 
     /// <summary>Gets a value indicating whether the task finished.</summary>
     public bool Ended { get; internal set; }
-
-    /// <summary>Gets the sequence number of its end event.</summary>
-    public int EndSeq { get; internal set; }
 
     /// <summary>Gets what the task is blocked on, or null when it is running or finished.</summary>
     public Blocking? Blocked { get; internal set; }
