@@ -74,7 +74,7 @@ public static class RunMerger
             Options = documents[0].Summary.Options,
             Assemblies = documents.SelectMany(d => d.Summary.Assemblies).DistinctBy(a => a.Instrumented).ToList(),
             Tests = merged,
-            ExitCode = RunResultCode(merged, documents.Any(d => d.Summary.Interrupted)),
+            ExitCode = SummaryDocument.Verdict(merged, documents.Any(d => d.Summary.Interrupted)),
         };
         RunSession.WriteSummaryFiles(runDir, result);
         RunSession.PointLatest(outDir, runId);
@@ -88,14 +88,8 @@ public static class RunMerger
         {
             Iterations = parts.Sum(p => p.Iterations),
             Seconds = parts.Max(p => p.Seconds),
-            Uncontrolled = parts.SelectMany(p => p.Uncontrolled).Distinct(StringComparer.Ordinal).ToList(),
+            Uncontrolled = parts.SelectMany(p => p.Uncontrolled).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+            Workers = parts.Any(p => p.Workers is not null) ? parts.SelectMany(p => p.Workers ?? []).ToList() : null,
         };
     }
-
-    private static ExitCode RunResultCode(IReadOnlyList<SummaryTest> tests, bool interrupted) =>
-        interrupted ? ExitCode.Interrupted
-        : tests.Any(t => t.Outcome == "error") ? ExitCode.InternalError
-        : tests.Any(t => t.Outcome == "bug" && t.Expected == "pass" && !t.Accepted) ? ExitCode.BugFound
-        : tests.Any(t => !t.ExpectationMet) ? ExitCode.ExpectationNotMet
-        : ExitCode.Success;
 }

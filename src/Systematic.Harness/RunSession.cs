@@ -8,12 +8,7 @@ namespace Systematic.Harness;
 public sealed record RunResult(string RunId, string RunDir, IReadOnlyList<TestOutcome> Outcomes, IReadOnlyList<PreparedAssembly> Assemblies, bool Interrupted, TimeSpan Elapsed)
 {
     /// <summary>Gets the exit code the run deserves.</summary>
-    public ExitCode ExitCode =>
-        this.Interrupted ? ExitCode.Interrupted
-        : this.Outcomes.Any(o => o.Outcome == Outcome.Error) ? ExitCode.InternalError
-        : this.Outcomes.Any(o => o.Outcome == Outcome.Bug && o.Expected is null && !o.Accepted) ? ExitCode.BugFound
-        : this.Outcomes.Any(o => !o.ExpectationMet) ? ExitCode.ExpectationNotMet
-        : ExitCode.Success;
+    public ExitCode ExitCode => SummaryDocument.Verdict(this.Outcomes.Select(o => SummaryTest.From(o, this.RunDir)), this.Interrupted);
 }
 
 /// <summary>Runs tests of one or more assemblies into a fresh run folder and writes its summary.</summary>
@@ -54,6 +49,7 @@ public sealed class RunSession(RunOptions options)
         var outcomes = new TestOutcome?[tests.Count];
         var finished = 0;
         var gate = new object();
+        var failures = new Dictionary<string, FailureDocument>(StringComparer.Ordinal);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         // With more workers than tests, a test's iterations are split between workers with widely spaced seeds.
@@ -133,7 +129,7 @@ public sealed class RunSession(RunOptions options)
                 done?.Invoke(merged, finished, tests.Count);
 
                 // The summary is rewritten after every test, so an interrupted run still has one.
-                WriteSummary(runId, runDir, options, started, outcomes.OfType<TestOutcome>().ToList(), assemblies, interrupted: false, finished: false);
+                WriteSummary(runId, runDir, options, started, outcomes.OfType<TestOutcome>().ToList(), assemblies, failures, interrupted: false, finished: false);
             }
         }
 
@@ -150,7 +146,7 @@ public sealed class RunSession(RunOptions options)
         }
 
         var result = new RunResult(runId, runDir, outcomes.OfType<TestOutcome>().ToList(), assemblies, cancellation.IsCancellationRequested, clock.Elapsed);
-        WriteSummary(runId, runDir, options, started, result.Outcomes, assemblies, result.Interrupted, finished: true, result.ExitCode);
+        WriteSummary(runId, runDir, options, started, result.Outcomes, assemblies, failures, result.Interrupted, finished: true, result.ExitCode);
         PointLatest(options.OutDir, runId);
         return result;
     }
@@ -210,26 +206,16 @@ public sealed class RunSession(RunOptions options)
 
     internal static (string Id, string Dir) CreateRunFolder(string outDir)
     {
-        try
+        EnsureWritable(outDir);
+        for (var attempt = 0; attempt < 100; attempt++)
         {
-            Directory.CreateDirectory(outDir);
-            for (var attempt = 0; attempt < 100; attempt++)
+            var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
+            var dir = Path.Combine(outDir, id);
+            if (!Directory.Exists(dir))
             {
-                var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
-                var dir = Path.Combine(outDir, id);
-                if (!Directory.Exists(dir))
-                {
-                    Directory.CreateDirectory(dir);
-                    var probe = Path.Combine(dir, ".write-check");
-                    File.WriteAllText(probe, "");
-                    File.Delete(probe);
-                    return (id, dir);
-                }
+                EnsureWritable(dir);
+                return (id, dir);
             }
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            throw new HarnessException($"Cannot write reports to {Path.GetFullPath(outDir)}: {e.Message}", e);
         }
 
         throw new HarnessException($"Could not create a fresh run folder in {outDir}.");
@@ -257,7 +243,7 @@ public sealed class RunSession(RunOptions options)
         }
     }
 
-    private static void WriteSummary(string runId, string runDir, RunOptions options, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, bool interrupted, bool finished, ExitCode? exitCode = null)
+    private static void WriteSummary(string runId, string runDir, RunOptions options, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, Dictionary<string, FailureDocument> failures, bool interrupted, bool finished, ExitCode? exitCode = null)
     {
         var summary = new SummaryDocument
         {
@@ -270,15 +256,18 @@ public sealed class RunSession(RunOptions options)
             Assemblies = assemblies.Select(a => new SummaryAssembly(a.SourcePath, a.Path, a.Notes)).ToList(),
             Tests = outcomes.Select(o => SummaryTest.From(o, runDir)).ToList(),
         };
-        WriteSummaryFiles(runDir, summary);
+        WriteSummaryFiles(runDir, summary, failures);
     }
 
     /// <summary>Writes the run-level report files of <paramref name="summary"/> into <paramref name="runDir"/>.</summary>
-    internal static void WriteSummaryFiles(string runDir, SummaryDocument summary)
+    /// <param name="runDir">The run folder.</param>
+    /// <param name="summary">The summary.</param>
+    /// <param name="failures">Failure folders already read, by path (a folder never changes once written); read ones are added.</param>
+    internal static void WriteSummaryFiles(string runDir, SummaryDocument summary, Dictionary<string, FailureDocument>? failures = null)
     {
         AtomicFile.Write(Path.Combine(runDir, "summary.json"), JsonSerializer.Serialize(summary, Json.Options));
         AtomicFile.Write(Path.Combine(runDir, "summary.md"), RenderSummaryMarkdown(summary));
-        RunReports.Write(runDir, summary);
+        RunReports.Write(runDir, summary, failures);
     }
 
     internal static string UniqueFolder(string parent, string name)
@@ -357,6 +346,17 @@ public sealed record SummaryDocument
 
     /// <summary>Gets one entry per test.</summary>
     public IReadOnlyList<SummaryTest> Tests { get; init; } = [];
+
+    /// <summary>Gets the exit code a run of <paramref name="tests"/> deserves: interrupted, an error, an unexpected bug not accepted, an expectation not met, or success.</summary>
+    public static Harness.ExitCode Verdict(IEnumerable<SummaryTest> tests, bool interrupted)
+    {
+        var all = tests.ToList();
+        return interrupted ? Harness.ExitCode.Interrupted
+            : all.Any(t => t.Outcome == "error") ? Harness.ExitCode.InternalError
+            : all.Any(t => t.Outcome == "bug" && t.Expected == "pass" && !t.Accepted) ? Harness.ExitCode.BugFound
+            : all.Any(t => !t.ExpectationMet) ? Harness.ExitCode.ExpectationNotMet
+            : Harness.ExitCode.Success;
+    }
 }
 
 /// <summary>The options of a run, as recorded.</summary>

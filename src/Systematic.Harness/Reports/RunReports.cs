@@ -7,14 +7,22 @@ internal static class RunReports
     public const string SarifFile = "results.sarif";
     public const string HtmlFile = "report.html";
 
-    public static void Write(string runDir, SummaryDocument summary)
+    /// <summary>Writes the reports of <paramref name="summary"/>, reading each failure folder unless <paramref name="known"/> (by folder path) has it already.</summary>
+    public static void Write(string runDir, SummaryDocument summary, Dictionary<string, FailureDocument>? known = null)
     {
         var failures = new Dictionary<string, FailureDocument>(StringComparer.Ordinal);
         foreach (var test in summary.Tests.Where(t => t.ReportDir is not null))
         {
+            var folder = Path.Combine(runDir, test.ReportDir!);
             try
             {
-                failures[test.Test] = FailureReport.Read(Path.Combine(runDir, test.ReportDir!));
+                if (known is null || !known.TryGetValue(folder, out var failure))
+                {
+                    failure = FailureReport.Read(folder);
+                    known?.Add(folder, failure);
+                }
+
+                failures[test.Test] = failure;
             }
             catch (HarnessException)
             {
