@@ -7,7 +7,7 @@ namespace Systematic.Cli;
 /// <summary><c>systematic worker</c>: runs one test for a parent run and writes its outcome as JSON.</summary>
 internal static class WorkerCommand
 {
-    public static ExitCode Run(string assembly, string test, string runDir, string result, string optionsJson, int? cpu, TextWriter output)
+    public static ExitCode Run(string assembly, string source, string test, string runDir, string result, string optionsJson, int? cpu, TextWriter output)
     {
         RunOptions options;
         try
@@ -25,7 +25,7 @@ internal static class WorkerCommand
             CpuAffinity.PinCurrentProcess(pinTo);
         }
 
-        var prepared = PreparedAssembly.Prepare(assembly, Path.Combine(options.OutDir, ".assemblies"));
+        var prepared = PreparedAssembly.Open(assembly, source);
         var testCase = prepared.Tests.FirstOrDefault(t => t.Name == test) ?? throw new HarnessException($"Test {test} is not in {assembly}.");
         using var cancellation = new CancellationTokenSource();
         // On a terminal, Ctrl-C reaches the workers (SIGINT) as well as the parent, which then asks them to stop

@@ -58,6 +58,25 @@ public sealed class PreparedAssembly
             path = PrepareCopy(source, System.IO.Path.GetFullPath(cacheRoot), notes);
         }
 
+        return Load(source, path, notes);
+    }
+
+    /// <summary>
+    /// Loads a copy this class already prepared (<paramref name="path"/>, made from <paramref name="source"/>), without
+    /// checking or instrumenting it again: for a worker process or a replay of a run that prepared it.
+    /// </summary>
+    internal static PreparedAssembly Open(string path, string source)
+    {
+        if (!File.Exists(path))
+        {
+            throw new HarnessException($"The assembly that ran is gone: {path} (re-run `systematic test` to recreate it).");
+        }
+
+        return Load(System.IO.Path.GetFullPath(source), System.IO.Path.GetFullPath(path), ["prepared by the run"]);
+    }
+
+    private static PreparedAssembly Load(string source, string path, IReadOnlyList<string> notes)
+    {
         var prepared = new PreparedAssembly(source, path, notes);
         prepared.Tests = prepared.Discover();
         if (prepared.Tests.Count == 0)

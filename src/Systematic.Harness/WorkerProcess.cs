@@ -22,7 +22,7 @@ public static class WorkerProcess
         var start = StartInfo();
         foreach (var arg in new[]
         {
-            "worker", "--assembly", test.Assembly.Path, "--test", test.Name, "--run-dir", runDir, "--result", result,
+            "worker", "--assembly", test.Assembly.Path, "--source", test.Assembly.SourcePath, "--test", test.Name, "--run-dir", runDir, "--result", result,
             "--options", JsonSerializer.Serialize(options with { Isolated = false, Workers = 1 }, Json.Options),
         })
         {
