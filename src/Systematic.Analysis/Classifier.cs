@@ -101,7 +101,7 @@ public static class Classifier
                 return FromMessageOnly(message) with { Holdings = holdings, Waitings = waitings };
             }
 
-            var leaks = this.LeakedPermits();
+            var leaks = view.Leaks();
             var blocked = this.state.Tasks.Values.Where(t => !t.Ended && t.Blocked is not null).ToList();
             var starved = blocked
                 .Select(t => (Task: t, Wait: t.Blocked as WaitingForResource))
@@ -180,19 +180,6 @@ public static class Classifier
             _ => [],
         };
 
-        private List<(int Resource, int Task, string? Site)> LeakedPermits()
-        {
-            var leaks = new List<(int, int, string?)>();
-            foreach (var resource in this.state.Resources.Values.Where(r => !r.IsSignaling))
-            {
-                foreach (var holder in resource.HeldBy.Where(view.Ended))
-                {
-                    leaks.Add((resource.Info.Id, view.Logical(holder), resource.AcquireSites.GetValueOrDefault(holder)));
-                }
-            }
-
-            return leaks;
-        }
 
         private ResourceState? MissingPermits() =>
             this.state.Resources.Values.FirstOrDefault(r => r.Info.Kind == ResourceKind.Semaphore && !r.Declared && r.Count < r.Info.Initial);

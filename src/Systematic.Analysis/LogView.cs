@@ -32,6 +32,21 @@ public sealed class LogView
     /// <summary>Gets the logical task a task belongs to (see <see cref="IterationLog.Logical"/>).</summary>
     public int Logical(int task) => this.Log.Logical(task);
 
+    /// <summary>Gets the leaked permits: each resource not used for signalling that a task finished holding, with that task and where it last took it.</summary>
+    public IReadOnlyList<(int Resource, int Task, string? Site)> Leaks()
+    {
+        var leaks = new List<(int, int, string?)>();
+        foreach (var resource in this.State.Resources.Values.Where(r => !r.IsSignaling))
+        {
+            foreach (var holder in resource.HeldBy.Where(this.Ended))
+            {
+                leaks.Add((resource.Info.Id, this.Logical(holder), resource.AcquireSites.GetValueOrDefault(holder)));
+            }
+        }
+
+        return leaks;
+    }
+
     /// <summary>
     /// Gets the steps someone debugging the failure wants to stop at, in order: each wait a task is still blocked in at
     /// the end, the acquire of each permit whose holder finished without releasing it, and each over-release.
@@ -44,14 +59,11 @@ public sealed class LogView
             steps.Add(task.Blocked!.Seq);
         }
 
-        foreach (var resource in this.State.Resources.Values.Where(r => !r.IsSignaling))
+        foreach (var leak in this.Leaks())
         {
-            foreach (var holder in resource.HeldBy.Where(this.Ended))
+            if (this.Log.Events.LastOrDefault(e => e.Kind == EventKind.Acquire && e.Resource == leak.Resource && this.Logical(e.Task) == leak.Task) is { } acquire)
             {
-                if (this.Log.Events.LastOrDefault(e => e.Kind == EventKind.Acquire && e.Resource == resource.Info.Id && this.Logical(e.Task) == holder) is { } acquire)
-                {
-                    steps.Add(acquire.Seq);
-                }
+                steps.Add(acquire.Seq);
             }
         }
 

@@ -203,7 +203,7 @@ public static class FailureReport
         if (log is not null)
         {
             AppendTimeline(md, log);
-            AppendSources(md, log, f);
+            AppendSources(md, f);
         }
 
         if (f.Schedule is { } schedule)
@@ -273,26 +273,31 @@ public static class FailureReport
         md.AppendLine();
     }
 
-    private static void AppendSources(StringBuilder md, IterationLog log, FailureDocument f)
+    private static void AppendSources(StringBuilder md, FailureDocument f)
     {
-        var sites = f.Cycle.Select(c => c.Site).Concat(f.Waitings.Select(w => w.Site)).Concat(f.Holdings.Select(h => h.Site))
-            .Concat(log.Events.Where(e => e.Kind == EventKind.OverRelease).Select(e => e.Site))
-            .Select(SourceSite.Parse).Where(s => s is not null).Distinct().Take(12).ToList();
-        if (sites.Count == 0)
+        var lines = SourceLines(f);
+        if (lines.Count == 0)
         {
             return;
         }
 
         md.AppendLine("## Source lines").AppendLine();
-        foreach (var site in sites)
+        foreach (var (site, text) in lines)
         {
-            var text = ReadLine(site!.File, site.Line);
             md.Append("- ").Append(Markdown.Code($"{site.File}:{site.Line}")).Append(" in ").Append(Markdown.Code(site.Method));
             md.AppendLine(text is null ? "" : ": " + Markdown.Code(text.Trim()));
         }
 
         md.AppendLine();
     }
+
+    /// <summary>Gets the source lines a failure involves (its cycle, waits, holdings and over-releases; at most 12), each with its text when the file is here.</summary>
+    internal static IReadOnlyList<(SourceSite Site, string? Text)> SourceLines(FailureDocument f) =>
+        f.Cycle.Select(c => c.Site).Concat(f.Waitings.Select(w => w.Site)).Concat(f.Holdings.Select(h => h.Site))
+            .Concat(f.Log?.Events.Where(e => e.Kind == EventKind.OverRelease).Select(e => e.Site) ?? [])
+            .Select(SourceSite.Parse).OfType<SourceSite>().Distinct().Take(12)
+            .Select(site => (site, ReadLine(site.File, site.Line)))
+            .ToList();
 
     private static string? ReadLine(string file, int line)
     {

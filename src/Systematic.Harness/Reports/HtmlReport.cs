@@ -75,14 +75,12 @@ internal static class HtmlReport
             html.Append("<h3>Wait-for graph at the failure</h3>\n<div class=\"scroll\">").Append(WaitForGraph(view, failure)).Append("</div>\n");
         }
 
-        var sites = failure.Cycle.Select(c => c.Site).Concat(failure.Waitings.Select(w => w.Site)).Concat(failure.Holdings.Select(h => h.Site))
-            .Select(SourceSite.Parse).OfType<SourceSite>().Distinct().Take(12).ToList();
-        if (sites.Count > 0)
+        var lines = FailureReport.SourceLines(failure);
+        if (lines.Count > 0)
         {
             html.Append("<h3>Source lines</h3>\n<ul>");
-            foreach (var site in sites)
+            foreach (var (site, code) in lines)
             {
-                var code = ReadLine(site.File, site.Line);
                 html.Append("<li><code>").Append(E($"{site.File}:{site.Line}")).Append("</code> in <code>").Append(E(site.Method)).Append("</code>")
                     .Append(code is null ? "" : $": <code>{E(code.Trim())}</code>").Append("</li>");
             }
@@ -252,16 +250,4 @@ internal static class HtmlReport
     private static string Abbreviate(string text, int max = 16) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
     private static string Anchor(string test) => "t-" + new string(test.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
-
-    private static string? ReadLine(string file, int line)
-    {
-        try
-        {
-            return File.Exists(file) ? File.ReadLines(file).Skip(line - 1).FirstOrDefault() : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
 }
