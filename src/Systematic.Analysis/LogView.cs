@@ -119,7 +119,7 @@ public sealed class LogView
     }
 
     /// <summary>Gets <c>File.cs:41</c> for a site, or "?".</summary>
-    public static string Short(string? site) => SourceSite.Parse(site)?.Short ?? "?";
+    public static string Short(string? site) => SourceSite.ShortOf(site);
 
     /// <summary>Gets whether a task's logical task has ended (an awaited helper that returned is not the end of its caller).</summary>
     public bool Ended(int task)

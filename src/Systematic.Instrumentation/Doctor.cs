@@ -12,7 +12,7 @@ namespace Systematic.Instrumentation;
 public sealed record DoctorFinding(string Api, string File, int Line, string Method, string Alternative)
 {
     /// <summary>Gets <c>File.cs:41</c>.</summary>
-    public string Site => $"{System.IO.Path.GetFileName(this.File)}:{this.Line}";
+    public string Site => new Systematic.Recording.SourceSite(this.File, this.Line, this.Method).Short;
 }
 
 /// <summary>
@@ -81,7 +81,7 @@ public static class Doctor
                         findings.Add(Finding(method, instruction, rule.Api, rule.Alternative));
                     }
                     else if (instruction.OpCode == OpCodes.Stsfld && instruction.Operand is FieldReference field &&
-                        SharedStaticTypes.Contains(ElementName(field.FieldType)) && staticFields.Add(field.FullName))
+                        SharedStaticTypes.Contains(IlEditing.ElementName(field.FieldType)) && staticFields.Add(field.FullName))
                     {
                         findings.Add(Finding(method, instruction, $"static {Naming.TypeName(field.FieldType)} {Naming.TypeName(field.DeclaringType)}.{field.Name}",
                             "create it inside the test: an object shared across iterations is not controlled (Coyote fails when a semaphore outlives its iteration)"));
@@ -95,7 +95,7 @@ public static class Doctor
 
     private static (string Api, string Alternative)? Match(MethodReference called)
     {
-        var type = ElementName(called.DeclaringType);
+        var type = IlEditing.ElementName(called.DeclaringType);
         if (type == "System.Threading.Tasks.Task" && called.Name is "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny" &&
             called.Parameters.Any(p => p.ParameterType.Name.StartsWith("ReadOnlySpan", StringComparison.Ordinal)))
         {
@@ -120,5 +120,4 @@ public static class Doctor
         return new DoctorFinding(api, point?.Document.Url ?? method.Module.Name, point?.StartLine ?? 0, Naming.Method(method), alternative);
     }
 
-    private static string ElementName(TypeReference type) => type is GenericInstanceType g ? g.ElementType.FullName : type.FullName;
 }

@@ -67,6 +67,9 @@ internal static class IlEditing
         return brace && next is not null ? next : best ?? next;
     }
 
+    /// <summary>Gets a type's full name without generic arguments (<c>Task`1</c> for <c>Task&lt;int&gt;</c>).</summary>
+    public static string ElementName(TypeReference type) => type is GenericInstanceType g ? g.ElementType.FullName : type.FullName;
+
     /// <summary>A shape of a type where every generic parameter reads "T", to match signatures across generic contexts.</summary>
     public static string Shape(TypeReference type) => type switch
     {

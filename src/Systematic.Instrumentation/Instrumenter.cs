@@ -7,11 +7,10 @@ using Systematic.Recording;
 namespace Systematic.Instrumentation;
 
 /// <summary>What an instrumentation pass did.</summary>
-/// <param name="Path">The instrumented copy.</param>
 /// <param name="ProbedCalls">Calls routed through recording probes.</param>
 /// <param name="AsyncMethods">Async methods that now record their start and end.</param>
 /// <param name="Tests">Coyote tests that now start a recording and check the end-of-test invariants.</param>
-public sealed record InstrumentationResult(string Path, int ProbedCalls, int AsyncMethods, int Tests);
+public sealed record InstrumentationResult(int ProbedCalls, int AsyncMethods, int Tests);
 
 /// <summary>
 /// The recording pass over an assembly that <c>coyote rewrite</c> already rewrote: every call to Coyote's controlled
@@ -35,8 +34,10 @@ public static class Instrumenter
     public static bool IsCoyoteRewritten(string path)
     {
         using var module = ModuleDefinition.ReadModule(path, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
-        return module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature);
+        return IsCoyoteRewritten(module);
     }
+
+    private static bool IsCoyoteRewritten(ModuleDefinition module) => module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature);
 
     /// <summary>Returns whether this pass has already instrumented the assembly.</summary>
     public static bool IsInstrumented(string path)
@@ -74,7 +75,7 @@ public static class Instrumenter
         }
 
         using var module = read;
-        if (!module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature))
+        if (!IsCoyoteRewritten(module))
         {
             throw new InvalidOperationException($"'{input}' has not been rewritten by Coyote; run `coyote rewrite` on it first.");
         }
@@ -96,7 +97,7 @@ public static class Instrumenter
 
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(output))!);
         module.Write(output, new WriterParameters { WriteSymbols = hasSymbols });
-        return new InstrumentationResult(output, pass.ProbedCalls, pass.AsyncMethods, pass.Tests);
+        return new InstrumentationResult(pass.ProbedCalls, pass.AsyncMethods, pass.Tests);
     }
 
     private static bool IsInstrumented(ModuleDefinition module) =>

@@ -42,12 +42,12 @@ internal sealed class ProbeMap
 
     public AsyncProbeMethods Async { get; private init; } = null!;
 
-    public static bool IsCoyoteType(TypeReference type) => ProbeTypes.ContainsKey(ElementName(type));
+    public static bool IsCoyoteType(TypeReference type) => ProbeTypes.ContainsKey(IlEditing.ElementName(type));
 
     public Probe? Find(MethodReference called)
     {
         var element = called is GenericInstanceMethod gim ? gim.ElementMethod : called;
-        var key = Key(ElementName(called.DeclaringType), element.Name, element.Parameters.Select(p => p.ParameterType));
+        var key = Key(IlEditing.ElementName(called.DeclaringType), element.Name, element.Parameters.Select(p => p.ParameterType));
         return this.probes.TryGetValue(key, out var probe) ? probe : null;
     }
 
@@ -70,7 +70,6 @@ internal sealed class ProbeMap
         };
     }
 
-    private static string ElementName(TypeReference type) => type is GenericInstanceType g ? g.ElementType.FullName : type.FullName;
 
     private static string Key(string type, string name, IEnumerable<TypeReference> parameters)
     {

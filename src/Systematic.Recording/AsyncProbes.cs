@@ -66,7 +66,7 @@ public static class AsyncProbes
             return -2;
         }
 
-        var info = session.StartTask(method, null, inline);
+        var info = session.StartTask(method, null, inline: false);
         var previous = Recorder.SetCurrentTask(info.Id);
         return ((long)previous.Session << 32) | (uint)previous.Task;
     }

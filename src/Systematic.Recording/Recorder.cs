@@ -282,8 +282,9 @@ internal sealed class Session(int id, IterationLog log)
     {
         if (!this.resources.TryGetValue(target, out var info))
         {
-            var name = hint ?? $"{(kind == ResourceKind.Monitor ? "lock" : "SemaphoreSlim")}@{SourceSite.Parse(AsyncProbes.Site(site))?.Short ?? "?"}";
-            info = this.Log.AddResource(kind, name, AsyncProbes.Site(site), initial, max);
+            var where = AsyncProbes.Site(site);
+            var name = hint ?? $"{(kind == ResourceKind.Monitor ? "lock" : "SemaphoreSlim")}@{SourceSite.ShortOf(where)}";
+            info = this.Log.AddResource(kind, name, where, initial, max);
             this.resources.Add(target, info);
             this.targets.Add(info.Id, target);
             this.hints.Add(info.Id, hint);

@@ -85,7 +85,7 @@ public static class SemaphoreSlimProbes
             return;
         }
 
-        var resource = Observe(session, instance, site);
+        var resource = Observe(session, instance);
         var task = Recorder.CurrentTask;
 
         // Coyote may schedule other tasks inside Wait before it takes the permit: record the wait first.
@@ -150,13 +150,13 @@ public static class SemaphoreSlimProbes
             return ControlledSemaphore.Release(instance, releaseCount);
         }
 
-        var resource = Observe(session, instance, site);
+        var resource = Observe(session, instance);
         var task = Recorder.CurrentTask;
         var before = Count(instance);
         if ((long)before + releaseCount > resource.Limit)
         {
             session.Emit(EventKind.OverRelease, task, resource.Id, site, before, releaseCount);
-            Recorder.Fail($"OverRelease: '{resource.Name}' released at {SourceSite.Parse(site)?.Short ?? "?"} with {before} of {resource.Limit} permit(s) already free.");
+            Recorder.Fail($"OverRelease: '{resource.Name}' released at {SourceSite.ShortOf(site)} with {before} of {resource.Limit} permit(s) already free.");
         }
 
         var previous = ControlledSemaphore.Release(instance, releaseCount);
@@ -172,7 +172,7 @@ public static class SemaphoreSlimProbes
 
     private static Task<bool> Enter(Session session, SemaphoreSlim instance, string site)
     {
-        var resource = Observe(session, instance, site);
+        var resource = Observe(session, instance);
         var task = Recorder.CurrentTask;
         var pending = ControlledSemaphore.WaitAsync(instance, Timeout.Infinite, CancellationToken.None);
         if (pending.IsCompleted)
@@ -190,7 +190,7 @@ public static class SemaphoreSlimProbes
 
     private static bool TimedWait(Session session, SemaphoreSlim instance, int millisecondsTimeout, CancellationToken cancellationToken, string site)
     {
-        var resource = Observe(session, instance, site);
+        var resource = Observe(session, instance);
         var task = Recorder.CurrentTask;
         if (ControlledSemaphore.Wait(instance, 0))
         {
@@ -229,7 +229,7 @@ public static class SemaphoreSlimProbes
         }
     }
 
-    private static ResourceInfo Observe(Session session, SemaphoreSlim instance, string site) =>
+    private static ResourceInfo Observe(Session session, SemaphoreSlim instance) =>
         session.TryGetResource(instance, out var info)
             ? info
             : session.Resource(instance, ResourceKind.Semaphore, null, null, Count(instance), int.MaxValue);

@@ -26,6 +26,9 @@ public sealed record SourceSite(string File, int Line, string Method)
     public static string Format(string file, int line, string method) =>
         string.Create(CultureInfo.InvariantCulture, $"{file}|{line}|{method}");
 
+    /// <summary>Gets <c>File.cs:41</c> for an emitted site, or <c>?</c> when there is none.</summary>
+    public static string ShortOf(string? site) => Parse(site)?.Short ?? "?";
+
     /// <summary>Gets <c>File.cs:41</c>.</summary>
     public string Short => string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(this.File)}:{this.Line}");
 
