@@ -100,7 +100,7 @@ internal static class CommandLine
         var baseline = new Command("baseline", "Accept the bugs of a run: write or update the baseline file that `test --baseline` reads.") { baselineRun, baselineOut, outdir };
         baseline.SetAction(parse => Guard(error, () =>
         {
-            var run = parse.GetValue(baselineRun) ?? Path.Combine(parse.GetValue(outdir)!, "latest");
+            var run = parse.GetValue(baselineRun) ?? parse.GetValue(outdir)!;
             var (accepted, added) = Baseline.Update(parse.GetValue(baselineOut)!, run);
             output.WriteLine($"{parse.GetValue(baselineOut)}: {accepted.Accepted.Count} accepted finding(s), {added} new.");
             return ExitCode.Success;

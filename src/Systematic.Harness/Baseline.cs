@@ -42,16 +42,10 @@ public sealed record Baseline
         }
     }
 
-    /// <summary>Writes or updates <paramref name="path"/> with every unexpected bug of the run in <paramref name="runDir"/>; returns the baseline and how many findings are new.</summary>
-    public static (Baseline Baseline, int Added) Update(string path, string runDir)
+    /// <summary>Writes or updates <paramref name="path"/> with every unexpected bug of <paramref name="run"/> (a run folder, or a report folder whose latest run is used); returns the baseline and how many findings are new.</summary>
+    public static (Baseline Baseline, int Added) Update(string path, string run)
     {
-        var summaryPath = Path.Combine(runDir, "summary.json");
-        if (!File.Exists(summaryPath))
-        {
-            throw new HarnessException($"No summary.json in {runDir}: run `systematic test` first.");
-        }
-
-        var summary = JsonSerializer.Deserialize<SummaryDocument>(File.ReadAllText(summaryPath), Json.Options)!;
+        var (_, summary) = SummaryDocument.Read(run);
         var existing = File.Exists(path) ? Read(path) : new Baseline();
         var accepted = existing.Accepted.ToList();
         var added = 0;

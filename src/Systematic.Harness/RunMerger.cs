@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Systematic.Harness;
 
 /// <summary>Combines the run folders of several jobs (shards of a CI matrix) into one run: one summary, every failure folder.</summary>
@@ -13,32 +11,7 @@ public static class RunMerger
             throw new HarnessException("Nothing to merge: give the run folders of the shards.");
         }
 
-        var documents = new List<(string Dir, SummaryDocument Summary)>();
-        foreach (var run in runs)
-        {
-            var dir = File.Exists(Path.Combine(run, "summary.json")) ? run : Path.Combine(run, "latest");
-            var path = Path.Combine(dir, "summary.json");
-            if (!File.Exists(path))
-            {
-                throw new HarnessException($"No summary.json in {run} (nor in its latest run).");
-            }
-
-            try
-            {
-                var summary = JsonSerializer.Deserialize<SummaryDocument>(File.ReadAllText(path), Json.Options) ?? throw new HarnessException($"{path} is empty.");
-                if (summary.Schema != SummaryDocument.CurrentSchema)
-                {
-                    throw new HarnessException($"{path} has schema {summary.Schema}; this build merges {SummaryDocument.CurrentSchema}.");
-                }
-
-                documents.Add((Path.GetFullPath(dir), summary));
-            }
-            catch (JsonException e)
-            {
-                throw new HarnessException($"{path} is not a valid summary: {e.Message}");
-            }
-        }
-
+        var documents = runs.Select(SummaryDocument.Read).ToList();
         var (runId, runDir) = RunSession.CreateRunFolder(outDir);
         var tests = new List<SummaryTest>();
         foreach (var (dir, summary) in documents)

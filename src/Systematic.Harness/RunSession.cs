@@ -347,6 +347,39 @@ public sealed record SummaryDocument
     /// <summary>Gets one entry per test.</summary>
     public IReadOnlyList<SummaryTest> Tests { get; init; } = [];
 
+    /// <summary>
+    /// Reads the summary of a run: <paramref name="run"/> is a run folder, or a report folder whose latest run is used
+    /// (its <c>latest</c> link, or <c>latest.txt</c> where links cannot be made). Fails with a one-line error when there
+    /// is none, it is not valid JSON, or its schema is not this build's.
+    /// </summary>
+    public static (string Dir, SummaryDocument Summary) Read(string run)
+    {
+        var latest = Path.Combine(run, "latest.txt");
+        var dir = File.Exists(Path.Combine(run, "summary.json")) ? run
+            : !Directory.Exists(Path.Combine(run, "latest")) && File.Exists(latest) ? Path.Combine(run, File.ReadAllText(latest).Trim())
+            : Path.Combine(run, "latest");
+        var path = Path.Combine(dir, "summary.json");
+        if (!File.Exists(path))
+        {
+            throw new HarnessException($"No summary.json in {run} (nor in its latest run): run `systematic test` first.");
+        }
+
+        try
+        {
+            var summary = JsonSerializer.Deserialize<SummaryDocument>(File.ReadAllText(path), Json.Options) ?? throw new HarnessException($"{path} is empty.");
+            if (summary.Schema != CurrentSchema)
+            {
+                throw new HarnessException($"{path} has schema {summary.Schema}; this build reads {CurrentSchema}.");
+            }
+
+            return (Path.GetFullPath(dir), summary);
+        }
+        catch (JsonException e)
+        {
+            throw new HarnessException($"{path} is not a valid summary: {e.Message}");
+        }
+    }
+
     /// <summary>Gets the exit code a run of <paramref name="tests"/> deserves: interrupted, an error, an unexpected bug not accepted, an expectation not met, or success.</summary>
     public static Harness.ExitCode Verdict(IEnumerable<SummaryTest> tests, bool interrupted)
     {
