@@ -263,8 +263,9 @@ namespace Systematic.Benchmarks
                 this.markdown.AppendLine(CultureInfo.InvariantCulture, $"| {configurations[c].Name} | {configurations[c].Workers} | {configurations[c].Pinned} | {wall:0.0} | {rate:0} |");
             }
 
-            var defaults = rates[configurations.FindIndex(c => c.Name == "`--workers 2` (default)")] / rates[0];
-            var bestSingle = rates[configurations.FindIndex(c => c.Name == "`--workers 2` (default)")] / rates.Take(taskset is null ? 1 : 2).Max();
+            var twoWorkers = rates[configurations.FindIndex(c => c.Name == "`--workers 2` (default)")];
+            var defaults = twoWorkers / rates[0];
+            var bestSingle = twoWorkers / rates.Take(taskset is null ? 1 : 2).Max();
             var unpinned = rates[^1] / rates[0];
             this.markdown.AppendLine()
                 .AppendLine(CultureInfo.InvariantCulture, $"- 2 workers / 1 worker, both as run by default: **{defaults:0.00}×** (floor: 1.7×).")
