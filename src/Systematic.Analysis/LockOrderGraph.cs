@@ -3,18 +3,31 @@ using Systematic.Recording;
 namespace Systematic.Analysis;
 
 /// <summary>An edge of the lock-order graph: <paramref name="To"/> was acquired while <paramref name="From"/> was held.</summary>
-public sealed record LockOrderEdge(string From, string To, string? HeldSite, string? AcquireSite, string Task, long Iteration);
+/// <param name="From">The held lock's identity across iterations.</param>
+/// <param name="To">The acquired lock's identity across iterations.</param>
+/// <param name="HeldSite">Where the held lock was taken.</param>
+/// <param name="AcquireSite">Where the other was taken.</param>
+/// <param name="Task">The task that took them.</param>
+/// <param name="Iteration">The first iteration that took them in this order.</param>
+public sealed record LockOrderEdge(string From, string To, string? HeldSite, string? AcquireSite, string Task, long Iteration)
+{
+    /// <summary>Gets the held lock's name, as reports show it.</summary>
+    public string FromName { get; init; } = From;
+
+    /// <summary>Gets the acquired lock's name, as reports show it.</summary>
+    public string ToName { get; init; } = To;
+}
 
 /// <summary>A cycle of the lock-order graph: a deadlock that some schedule may reach.</summary>
 public sealed record PotentialCycle(IReadOnlyList<LockOrderEdge> Edges, long FirstSeenIteration)
 {
-    /// <summary>Gets the locks of the cycle, in order.</summary>
-    public IReadOnlyList<string> Locks => this.Edges.Select(e => e.From).ToList();
+    /// <summary>Gets the locks of the cycle, in order, by name.</summary>
+    public IReadOnlyList<string> Locks => this.Edges.Select(e => e.FromName).ToList();
 
     /// <summary>Gets a plain sentence describing the cycle.</summary>
     public string Sentence =>
         "Locks are taken in a cycle of orders, though no explored schedule deadlocked: " +
-        string.Join("; ", this.Edges.Select(e => $"`{e.Task}` takes `{e.To}` at {LogView.Short(e.AcquireSite)} while holding `{e.From}` (taken at {LogView.Short(e.HeldSite)})")) +
+        string.Join("; ", this.Edges.Select(e => $"`{e.Task}` takes `{e.ToName}` at {LogView.Short(e.AcquireSite)} while holding `{e.FromName}` (taken at {LogView.Short(e.HeldSite)})")) +
         ". A schedule that interleaves these tasks can deadlock.";
 }
 
@@ -27,6 +40,9 @@ public sealed record PotentialCycle(IReadOnlyList<LockOrderEdge> Edges, long Fir
 /// </summary>
 public sealed class LockOrderGraph
 {
+    /// <summary>The longest cycle searched for (a ring of this many diners).</summary>
+    private const int MaxCycle = 16;
+
     private readonly Dictionary<(string From, string To), (LockOrderEdge Edge, HashSet<string> Gates)> edges = [];
 
     /// <summary>Adds the lock orders the recorder noted in one iteration.</summary>
@@ -35,9 +51,10 @@ public sealed class LockOrderGraph
         LogView? view = null;
         foreach (var order in log.LockOrders)
         {
-            var name = LogView.Clean(log.Resource(order.Held).Name);
-            var acquired = LogView.Clean(log.Resource(order.Acquired).Name);
-            var gates = order.Others.Select(o => LogView.Clean(log.Resource(o).Name)).ToHashSet(StringComparer.Ordinal);
+            // Locks are instances, known across iterations by where they were made and their order there (their name's #n).
+            var name = Key(log.Resource(order.Held));
+            var acquired = Key(log.Resource(order.Acquired));
+            var gates = order.Others.Select(o => Key(log.Resource(o))).ToHashSet(StringComparer.Ordinal);
             if (this.edges.TryGetValue((name, acquired), out var existing))
             {
                 existing.Gates.IntersectWith(gates);
@@ -46,10 +63,16 @@ public sealed class LockOrderGraph
             {
                 // Task names cost a pass over the log: only for edges never seen before.
                 view ??= new LogView(log);
-                this.edges[(name, acquired)] = (new LockOrderEdge(name, acquired, order.HeldSite, order.AcquireSite, view.TaskName(order.Task), iteration), gates);
+                this.edges[(name, acquired)] = (new LockOrderEdge(name, acquired, order.HeldSite, order.AcquireSite, view.TaskName(order.Task), iteration)
+                {
+                    FromName = LogView.Clean(log.Resource(order.Held).Name),
+                    ToName = LogView.Clean(log.Resource(order.Acquired).Name),
+                }, gates);
             }
         }
     }
+
+    private static string Key(ResourceInfo resource) => $"{resource.Site}|{resource.Name}";
 
     /// <summary>Finds the cycles of the graph (each once, shortest first).</summary>
     public IReadOnlyList<PotentialCycle> Cycles()
@@ -76,7 +99,7 @@ public sealed class LockOrderGraph
                             found.Add(new PotentialCycle(path.Select(p => p.Edge).ToList(), path.Max(p => p.Edge.Iteration)));
                         }
                     }
-                    else if (onPath.Add(edge.Edge.To) && path.Count < 8)
+                    else if (onPath.Add(edge.Edge.To) && path.Count < MaxCycle)
                     {
                         Search(edge.Edge.To, onPath);
                         onPath.Remove(edge.Edge.To);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Systematic.Harness;
+using Systematic.Harness.Preparation;
 
 namespace Systematic.Cli;
 
@@ -44,10 +45,12 @@ internal static class CommandLine
         var noMinimize = new Option<bool>("--no-minimize") { Description = "Do not shrink failing schedules to their fewest preemptions." };
         var noPin = new Option<bool>("--no-pin") { Description = "Do not pin each worker to a CPU of its own (done when there is one worker per CPU, the default)." };
         var inProcess = new Option<bool>("--in-process") { Description = "Run tests in this process instead of isolated workers (a hanging or crashing test then stops the run)." };
+        var include = IncludeOption();
+        var exclude = ExcludeOption();
 
         var test = new Command("test", "Explore every Coyote test of the assemblies (default: the catalog), classify each failure and write its trace and report.")
         {
-            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, noPin, inProcess, shard, baselineFile, noPredict, noMinimize,
+            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, noPin, inProcess, shard, baselineFile, noPredict, noMinimize, include, exclude,
         };
         test.SetAction(parse => Guard(error, () =>
         {
@@ -68,13 +71,16 @@ internal static class CommandLine
                 Baseline = parse.GetValue(baselineFile) is { } b ? Baseline.Read(b) : null,
                 Predict = !parse.GetValue(noPredict),
                 Minimize = !parse.GetValue(noMinimize),
+                Preparation = Preparation(parse, include, exclude),
             };
             return TestCommand.Run(parse.GetValue(assemblies) ?? [], options, output);
         }));
 
         var listAssembly = new Argument<string[]>("assembly") { Arity = ArgumentArity.ZeroOrMore, Description = "Test assemblies (default: the built-in catalog)." };
-        var list = new Command("list", "List the tests with their descriptions and expected outcomes.") { listAssembly, outdir };
-        list.SetAction(parse => Guard(error, () => ListCommand.Run(parse.GetValue(listAssembly) ?? [], parse.GetValue(outdir)!, output)));
+        var listInclude = IncludeOption();
+        var listExclude = ExcludeOption();
+        var list = new Command("list", "List the tests with their descriptions and expected outcomes.") { listAssembly, outdir, listInclude, listExclude };
+        list.SetAction(parse => Guard(error, () => ListCommand.Run(parse.GetValue(listAssembly) ?? [], parse.GetValue(outdir)!, Preparation(parse, listInclude, listExclude), output)));
 
         var path = new Argument<string>("path") { Description = "A failure folder (coyote-reports/<run>/<test>) or its failure.trace." };
         var breakOption = new Option<bool>("--break", "-b") { Description = "Stop in an attached debugger at each key step of the failure (each wait still blocked at the end, the acquire of a leaked permit, an over-release), in the task that takes it, then at the failure." };
@@ -82,8 +88,10 @@ internal static class CommandLine
         replay.SetAction(parse => Guard(error, () => ReplayCommand.Run(parse.GetValue(path)!, parse.GetValue(breakOption), output)));
 
         var doctorAssemblies = new Argument<string[]>("assembly") { Arity = ArgumentArity.OneOrMore, Description = "Assemblies to examine (plain build outputs or Coyote-rewritten)." };
-        var doctor = new Command("doctor", "List every call Coyote 1.7.11 does not control, with file:line and the controlled alternative.") { doctorAssemblies };
-        doctor.SetAction(parse => Guard(error, () => DoctorCommand.Run(parse.GetValue(doctorAssemblies) ?? [], output)));
+        var doctorInclude = IncludeOption();
+        var doctorExclude = ExcludeOption();
+        var doctor = new Command("doctor", "List every call neither Coyote 1.7.11 nor Systematic controls, in the assemblies the tests reach, with file:line and the controlled alternative.") { doctorAssemblies, doctorInclude, doctorExclude };
+        doctor.SetAction(parse => Guard(error, () => DoctorCommand.Run(parse.GetValue(doctorAssemblies) ?? [], Preparation(parse, doctorInclude, doctorExclude), output)));
 
         var runs = new Argument<string[]>("run") { Arity = ArgumentArity.OneOrMore, Description = "Run folders (or report folders, whose latest run is used) of the shards to merge." };
         var merge = new Command("merge", "Combine the runs of several shards into one run: one summary, every failure folder.") { runs, outdir };
@@ -120,6 +128,24 @@ internal static class CommandLine
 
         return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, worker };
     }
+
+    private static Option<string[]> IncludeOption() => new("--include")
+    {
+        Description = "Prepare only the assemblies whose names match this glob (repeatable; the test assembly always is). Default: every assembly the tests reach but the framework, Coyote, Systematic and test frameworks.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static Option<string[]> ExcludeOption() => new("--exclude")
+    {
+        Description = "Never prepare the assemblies whose names match this glob (repeatable): their code runs uncontrolled.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static PreparationOptions Preparation(ParseResult parse, Option<string[]> include, Option<string[]> exclude) => new()
+    {
+        Include = parse.GetValue(include) ?? [],
+        Exclude = parse.GetValue(exclude) ?? [],
+    };
 
     private static string OneLine(string text) =>
         string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -158,11 +184,16 @@ internal static class TestCommand
             {
                 output.WriteLine($"  {note}");
             }
+
+            foreach (var line in ClosureReport.Lines(assembly.Closure))
+            {
+                output.WriteLine($"  {line}");
+            }
         }
 
         foreach (var assembly in prepared)
         {
-            DoctorCommand.Summarize(assembly.SourcePath, output);
+            DoctorCommand.Summarize(assembly, output);
         }
 
         output.WriteLine($"Running {tests.Count} test(s): {options.Iterations} iterations each, strategy {options.Strategy ?? "portfolio"}{(options.Seed is { } s ? $", seed {s}" : "")}.");
@@ -212,9 +243,9 @@ internal static class TestCommand
 /// <summary><c>systematic list</c>.</summary>
 internal static class ListCommand
 {
-    public static ExitCode Run(IReadOnlyList<string> assemblies, string outdir, TextWriter output)
+    public static ExitCode Run(IReadOnlyList<string> assemblies, string outdir, PreparationOptions preparation, TextWriter output)
     {
-        var session = new RunSession(new RunOptions { OutDir = outdir });
+        var session = new RunSession(new RunOptions { OutDir = outdir, Preparation = preparation });
         var tests = session.Select(assemblies, out _);
         var width = Math.Min(60, tests.Max(t => t.Name.Length));
         foreach (var group in tests.GroupBy(t => t.Assembly.SourcePath))

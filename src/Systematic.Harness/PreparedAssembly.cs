@@ -1,8 +1,7 @@
 using System.Reflection;
-using System.Security.Cryptography;
 using Mono.Cecil;
+using Systematic.Harness.Preparation;
 using Systematic.Instrumentation;
-using Systematic.Recording;
 
 namespace Systematic.Harness;
 
@@ -14,14 +13,12 @@ public sealed class PreparedAssembly
 {
     private const string TestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";
 
-    /// <summary>Bumped whenever the layout of a prepared copy changes, so stale cached copies are not reused.</summary>
-    private const string PreparationVersion = "2";
-
-    private PreparedAssembly(string source, string path, IReadOnlyList<string> notes)
+    private PreparedAssembly(string source, string path, IReadOnlyList<string> notes, IReadOnlyList<AssemblyDecision> closure)
     {
         this.SourcePath = source;
         this.Path = path;
         this.Notes = notes;
+        this.Closure = closure;
     }
 
     /// <summary>Gets the assembly the user named.</summary>
@@ -30,15 +27,23 @@ public sealed class PreparedAssembly
     /// <summary>Gets the instrumented copy that actually runs (what <c>coyote replay</c> must be pointed at).</summary>
     public string Path { get; }
 
-    /// <summary>Gets what preparation did, one line each (e.g. "rewritten by coyote into the cache").</summary>
+    /// <summary>Gets what preparation did, one line each (e.g. "prepared copy reused from ...").</summary>
     public IReadOnlyList<string> Notes { get; }
+
+    /// <summary>Gets every assembly the tests reach and what preparation did with it (empty for a copy opened as it is).</summary>
+    public IReadOnlyList<AssemblyDecision> Closure { get; }
 
     /// <summary>Gets the tests found, in declaration order.</summary>
     public IReadOnlyList<TestCase> Tests { get; private set; } = [];
 
-    /// <summary>Prepares <paramref name="assemblyPath"/>, caching the instrumented copy under <paramref name="cacheRoot"/>.</summary>
-    public static PreparedAssembly Prepare(string assemblyPath, string cacheRoot)
+    /// <summary>
+    /// Prepares <paramref name="assemblyPath"/> and every assembly it reaches (see <see cref="AssemblyClosure"/>), caching
+    /// the prepared copy under <paramref name="cacheRoot"/>.
+    /// </summary>
+    public static PreparedAssembly Prepare(string assemblyPath, string cacheRoot, PreparationOptions? options = null)
     {
+        options ??= PreparationOptions.Default;
+        options.Validate();
         var source = System.IO.Path.GetFullPath(assemblyPath);
         if (!File.Exists(source))
         {
@@ -46,19 +51,24 @@ public sealed class PreparedAssembly
         }
 
         CheckIsManagedAssembly(source);
-        var notes = new List<string>();
-        string path;
         if (Instrumenter.IsInstrumented(source))
         {
-            path = source;
-            notes.Add("already instrumented by Systematic: used as is");
-        }
-        else
-        {
-            path = PrepareCopy(source, System.IO.Path.GetFullPath(cacheRoot), notes);
+            return Load(source, source, ["already instrumented by Systematic: used as is"], []);
         }
 
-        return Load(source, path, notes);
+        var closure = Scan(source, options);
+        var (path, decisions, note) = PreparedCopy.Get(source, closure, System.IO.Path.GetFullPath(cacheRoot), options);
+        return Load(source, path, [note], decisions);
+    }
+
+    /// <summary>Finds the assemblies <paramref name="assemblyPath"/> reaches and what preparing it would do with each, without preparing anything.</summary>
+    public static IReadOnlyList<AssemblyDecision> Scan(string assemblyPath, PreparationOptions? options = null)
+    {
+        options ??= PreparationOptions.Default;
+        options.Validate();
+        var closure = AssemblyClosure.Scan(assemblyPath, options);
+        options.CheckMatches(closure.Select(d => d.Name).ToList(), System.IO.Path.GetFileName(assemblyPath));
+        return closure;
     }
 
     /// <summary>
@@ -72,12 +82,12 @@ public sealed class PreparedAssembly
             throw new HarnessException($"The assembly that ran is gone: {path} (re-run `systematic test` to recreate it).");
         }
 
-        return Load(System.IO.Path.GetFullPath(source), System.IO.Path.GetFullPath(path), ["prepared by the run"]);
+        return Load(System.IO.Path.GetFullPath(source), System.IO.Path.GetFullPath(path), ["prepared by the run"], []);
     }
 
-    private static PreparedAssembly Load(string source, string path, IReadOnlyList<string> notes)
+    private static PreparedAssembly Load(string source, string path, IReadOnlyList<string> notes, IReadOnlyList<AssemblyDecision> closure)
     {
-        var prepared = new PreparedAssembly(source, path, notes);
+        var prepared = new PreparedAssembly(source, path, notes, closure);
         prepared.Tests = prepared.Discover();
         if (prepared.Tests.Count == 0)
         {
@@ -119,102 +129,6 @@ public sealed class PreparedAssembly
         catch (IOException e)
         {
             throw new HarnessException($"Cannot read {path}: {e.Message}");
-        }
-    }
-
-    private static string PrepareCopy(string source, string cacheRoot, List<string> notes)
-    {
-        var name = System.IO.Path.GetFileNameWithoutExtension(source);
-        var key = Hash(source);
-        var folder = System.IO.Path.Combine(cacheRoot, $"{name}-{key}");
-        var target = System.IO.Path.Combine(folder, System.IO.Path.GetFileName(source));
-        if (File.Exists(System.IO.Path.Combine(folder, ".complete")))
-        {
-            notes.Add($"instrumented copy reused from {folder}");
-            return target;
-        }
-
-        // Build in a scratch folder and move it into place whole, so a half-made copy never looks complete.
-        var scratch = folder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            CopyDirectory(System.IO.Path.GetDirectoryName(source)!, scratch);
-            var copy = System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(source));
-            if (!Instrumenter.IsCoyoteRewritten(copy))
-            {
-                CoyoteCli.Rewrite(copy);
-                notes.Add("not rewritten by Coyote: a copy was rewritten with `coyote rewrite`");
-            }
-
-            foreach (var shared in new[] { typeof(Recorder).Assembly, typeof(FailureKind).Assembly })
-            {
-                File.Copy(shared.Location, System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(shared.Location)), overwrite: true);
-            }
-
-            var instrumented = copy + ".instrumented";
-            var result = Instrumenter.Instrument(copy, instrumented);
-            File.Move(instrumented, copy, overwrite: true);
-            var pdb = System.IO.Path.ChangeExtension(instrumented, ".pdb");
-            if (File.Exists(pdb))
-            {
-                File.Move(pdb, System.IO.Path.ChangeExtension(copy, ".pdb"), overwrite: true);
-            }
-
-            DependencyManifest.Complete(copy);
-            notes.Add($"instrumented into {folder}: {result.ProbedCalls} probed calls, {result.AsyncMethods} async methods, {result.Tests} tests");
-            File.WriteAllText(System.IO.Path.Combine(scratch, ".complete"), source);
-            try
-            {
-                Directory.Move(scratch, folder);
-            }
-            catch (IOException) when (File.Exists(System.IO.Path.Combine(folder, ".complete")))
-            {
-                // Another run prepared the same copy first: use theirs.
-                Directory.Delete(scratch, recursive: true);
-            }
-
-            return target;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new HarnessException($"Cannot write the assembly cache at {cacheRoot}: {e.Message}", e);
-        }
-        finally
-        {
-            if (Directory.Exists(scratch))
-            {
-                Directory.Delete(scratch, recursive: true);
-            }
-        }
-    }
-
-    private static string Hash(string source)
-    {
-        using var sha = SHA256.Create();
-        var bytes = File.ReadAllBytes(source);
-        sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
-        var recording = File.ReadAllBytes(typeof(Recorder).Assembly.Location);
-        sha.TransformBlock(recording, 0, recording.Length, null, 0);
-        var version = System.Text.Encoding.UTF8.GetBytes($"{Instrumenter.Version}/{PreparationVersion}");
-        sha.TransformFinalBlock(version, 0, version.Length);
-        return Convert.ToHexString(sha.Hash!)[..12].ToLowerInvariant();
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            File.Copy(file, System.IO.Path.Combine(to, System.IO.Path.GetFileName(file)));
-        }
-
-        foreach (var dir in Directory.EnumerateDirectories(from))
-        {
-            var name = System.IO.Path.GetFileName(dir);
-            if (name is not ("coyote-reports" or ".systematic"))
-            {
-                CopyDirectory(dir, System.IO.Path.Combine(to, name));
-            }
         }
     }
 

@@ -42,6 +42,10 @@ public sealed record RunOptions
     /// <summary>Gets whether a failing schedule is shrunk to its fewest preemptions. The default is true.</summary>
     public bool Minimize { get; init; } = true;
 
+    /// <summary>Gets which of the assemblies the tests reach are prepared (rewritten and instrumented).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Preparation.PreparationOptions Preparation { get; init; } = Harness.Preparation.PreparationOptions.Default;
+
     /// <summary>Gets the accepted findings that must not fail the run, or null.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Baseline? Baseline { get; init; }

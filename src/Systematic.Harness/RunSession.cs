@@ -24,7 +24,7 @@ public sealed class RunSession(RunOptions options)
         EnsureWritable(options.OutDir);
         var paths = assemblies.Count == 0 ? [CatalogPath] : assemblies;
         var cache = Path.Combine(options.OutDir, ".assemblies");
-        prepared = paths.Select(p => PreparedAssembly.Prepare(p, cache)).ToList();
+        prepared = paths.Select(p => PreparedAssembly.Prepare(p, cache, options.Preparation)).ToList();
         var tests = prepared.SelectMany(a => a.Tests).Where(t => Matches(t, options.Filter)).ToList();
         if (tests.Count == 0)
         {
@@ -253,7 +253,7 @@ public sealed class RunSession(RunOptions options)
             Interrupted = interrupted,
             ExitCode = exitCode,
             Options = new SummaryOptions(options.Iterations, options.Strategy ?? "portfolio", options.StrategyBound, options.Seed, options.MaxSteps, options.Timeout?.TotalSeconds, options.Filter),
-            Assemblies = assemblies.Select(a => new SummaryAssembly(a.SourcePath, a.Path, a.Notes)).ToList(),
+            Assemblies = assemblies.Select(a => new SummaryAssembly(a.SourcePath, a.Path, a.Notes, a.Closure.Count == 0 ? null : a.Closure)).ToList(),
             Tests = outcomes.Select(o => SummaryTest.From(o, runDir)).ToList(),
         };
         WriteSummaryFiles(runDir, summary, failures);
@@ -395,8 +395,8 @@ public sealed record SummaryDocument
 /// <summary>The options of a run, as recorded.</summary>
 public sealed record SummaryOptions(uint Iterations, string Strategy, uint? StrategyBound, uint? Seed, uint? MaxSteps, double? TimeoutSeconds, string? Filter);
 
-/// <summary>An assembly of a run: as named, as run, and what preparing it did.</summary>
-public sealed record SummaryAssembly(string Source, string Instrumented, IReadOnlyList<string> Notes);
+/// <summary>An assembly of a run: as named, as run, what preparing it did, and every assembly it reaches with what preparation did with it.</summary>
+public sealed record SummaryAssembly(string Source, string Instrumented, IReadOnlyList<string> Notes, IReadOnlyList<Preparation.AssemblyDecision>? Closure = null);
 
 /// <summary>One test's line of <c>summary.json</c>.</summary>
 public sealed record SummaryTest(

@@ -264,7 +264,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             cycle.Sentence,
             [$"Not confirmed: {searched} more iterations with prioritization, delay-bounding and random strategies did not deadlock."],
             cycle.Locks,
-            cycle.Edges.Select(e => new WaitLink(e.Task, e.To, e.AcquireSite, e.Task)).ToList(),
+            cycle.Edges.Select(e => new WaitLink(e.Task, e.ToName, e.AcquireSite, e.Task)).ToList(),
             [],
             [],
             cycle.Sentence);

@@ -37,7 +37,8 @@ public static class Instrumenter
         return IsCoyoteRewritten(module);
     }
 
-    private static bool IsCoyoteRewritten(ModuleDefinition module) => module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature);
+    /// <summary>Returns whether <c>coyote rewrite</c> has rewritten the module.</summary>
+    public static bool IsCoyoteRewritten(ModuleDefinition module) => module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature);
 
     /// <summary>Returns whether this pass has already instrumented the assembly.</summary>
     public static bool IsInstrumented(string path)
@@ -47,7 +48,11 @@ public static class Instrumenter
     }
 
     /// <summary>Instruments <paramref name="input"/> (already rewritten by Coyote) into <paramref name="output"/>, with its PDB.</summary>
-    public static InstrumentationResult Instrument(string input, string output)
+    /// <param name="input">The assembly, rewritten by Coyote.</param>
+    /// <param name="output">Where to write the instrumented assembly.</param>
+    /// <param name="instrumented">The names of the other assemblies instrumented with it (an async method of theirs awaited at once runs in its caller's task), or null for none.</param>
+    /// <param name="primitives">The synchronization primitives to record as resources (default: the built-in table).</param>
+    public static InstrumentationResult Instrument(string input, string output, IReadOnlySet<string>? instrumented = null, PrimitiveTable? primitives = null)
     {
         var inputDirectory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(input))!;
         var recordingPath = typeof(Recorder).Assembly.Location;
@@ -86,7 +91,7 @@ public static class Instrumenter
         }
 
         using var recording = ModuleDefinition.ReadModule(recordingPath, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
-        var pass = new Pass(module, ProbeMap.Load(recording));
+        var pass = new Pass(module, ProbeMap.Load(recording), instrumented ?? new HashSet<string>(), primitives ?? PrimitiveTable.Default);
         pass.Run();
 
         var marker = module.ImportReference(typeof(AssemblyMetadataAttribute).GetConstructor([typeof(string), typeof(string)]));
@@ -100,12 +105,13 @@ public static class Instrumenter
         return new InstrumentationResult(pass.ProbedCalls, pass.AsyncMethods, pass.Tests);
     }
 
-    private static bool IsInstrumented(ModuleDefinition module) =>
+    /// <summary>Returns whether this pass has already instrumented the module.</summary>
+    public static bool IsInstrumented(ModuleDefinition module) =>
         module.Assembly.CustomAttributes.Any(a =>
             a.AttributeType.FullName == typeof(AssemblyMetadataAttribute).FullName &&
             a.ConstructorArguments.Count == 2 && Equals(a.ConstructorArguments[0].Value, Marker));
 
-    private sealed class Pass(ModuleDefinition module, ProbeMap probes)
+    private sealed class Pass(ModuleDefinition module, ProbeMap probes, IReadOnlySet<string> instrumented, PrimitiveTable primitives)
     {
         private readonly HashSet<MethodDefinition> completionHooks = [];
         private readonly HashSet<MethodDefinition> testStateMachines = [];
@@ -154,6 +160,13 @@ public static class Instrumenter
 
         private void Edit(MethodDefinition method)
         {
+            if (primitives.Owning(method.DeclaringType) is { } primitive)
+            {
+                // Inside a known primitive: the primitive is the resource, its own monitors and tasks are not recorded.
+                this.EditPrimitive(method, primitive);
+                return;
+            }
+
             var body = method.Body;
             body.SimplifyMacros();
             var il = body.GetILProcessor();
@@ -172,20 +185,38 @@ public static class Instrumenter
                     continue;
                 }
 
+                if (instruction.OpCode == OpCodes.Newobj && primitives.Of(called.DeclaringType) is { } created)
+                {
+                    // A primitive made here: register it, named by where it is stored.
+                    this.AfterCreation(il, method, instruction, probes.Primitives.Created, il.Create(OpCodes.Ldc_I4, created.Permits), il.Create(OpCodes.Ldstr, sites[instruction]));
+                    continue;
+                }
+
+                if (instruction.OpCode == OpCodes.Newobj && called.DeclaringType.FullName is "System.Object" or "System.Threading.Lock")
+                {
+                    // A possible lock object: remember where it was made, so it is known by that site and order.
+                    this.AfterCreation(il, method, instruction, probes.LockCreated, il.Create(OpCodes.Ldstr, sites[instruction]));
+                    continue;
+                }
+
                 var awaited = IsAwaitedAsyncCall(instruction, called);
-                if (IsHiddenWrapper(called))
+                if (IsHiddenWrapper(called) || primitives.Owning(called.DeclaringType) is not null || IsDispose(called))
                 {
                     // Events inside a [StackTraceHidden] wrapper are reported at this call site.
                     var previous = new VariableDefinition(module.TypeSystem.String);
                     body.Variables.Add(previous);
+
+                    // A prefix (constrained. on a struct's Dispose) must stay right before its call: insert before both.
+                    var prefixed = instruction.Previous is { OpCode.OpCodeType: OpCodeType.Prefix } prefix ? prefix : null;
                     var moved = IlEditing.InsertBefore(
                         il,
-                        instruction,
+                        prefixed ?? instruction,
                         il.Create(OpCodes.Ldstr, sites[instruction]),
                         il.Create(OpCodes.Call, module.ImportReference(probes.Async.EnterCallerSite)),
                         il.Create(OpCodes.Stloc, previous));
+                    var call = prefixed is null ? moved : instruction;
                     var restore = il.Create(OpCodes.Ldloc, previous);
-                    il.InsertAfter(moved, restore);
+                    il.InsertAfter(call, restore);
                     il.InsertAfter(restore, il.Create(OpCodes.Call, module.ImportReference(probes.Async.ExitCallerSite)));
                     if (awaited)
                     {
@@ -208,7 +239,7 @@ public static class Instrumenter
                     continue;
                 }
 
-                if (ProbeMap.IsCoyoteType(called.DeclaringType) && probes.Find(called) is { } probe)
+                if (ProbeMap.IsProbedType(called.DeclaringType) && probes.Find(called) is { } probe)
                 {
                     var inserted = new List<Instruction> { il.Create(OpCodes.Ldstr, sites[instruction]) };
                     if (probe.TakesHint)
@@ -274,6 +305,82 @@ public static class Instrumenter
             body.OptimizeMacros();
         }
 
+        /// <summary>
+        /// Puts the primitive's probes into one of its methods: an acquire method records its wait on entry and what it
+        /// returns on exit, a release method records the permits it gives back. Nothing else in a primitive is probed.
+        /// </summary>
+        private void EditPrimitive(MethodDefinition method, PrimitiveSpec primitive)
+        {
+            var isAcquire = primitive.Acquire.Contains(method.Name);
+            var isRelease = primitive.Release.Contains(method.Name);
+            if (method.IsStatic || method.DeclaringType.IsValueType || IlEditing.ElementName(method.DeclaringType) != primitive.Type || !(isAcquire || isRelease))
+            {
+                return;
+            }
+
+            var body = method.Body;
+            body.SimplifyMacros();
+            var il = body.GetILProcessor();
+            var site = SourceSite.Format("", 0, Naming.Method(method));
+            if (isRelease)
+            {
+                var first = method.Parameters.FirstOrDefault();
+                var amount = first?.ParameterType.MetadataType is MetadataType.Int32 or MetadataType.Int64 or MetadataType.Int16 or MetadataType.UInt32
+                    ? new[] { il.Create(OpCodes.Ldarg, first), il.Create(OpCodes.Conv_I8) }
+                    : [il.Create(OpCodes.Ldc_I8, 1L)];
+                IlEditing.InsertBefore(il, body.Instructions[0], [il.Create(OpCodes.Ldarg_0), .. amount, il.Create(OpCodes.Ldstr, site), il.Create(OpCodes.Call, module.ImportReference(probes.Primitives.Released))]);
+            }
+            else
+            {
+                var token = new VariableDefinition(module.TypeSystem.Int64);
+                body.Variables.Add(token);
+                var returnsValue = method.ReturnType.MetadataType != MetadataType.Void;
+                MethodReference end = module.ImportReference(returnsValue ? probes.Primitives.EndAcquire : probes.Primitives.EndAcquireVoid);
+                if (returnsValue)
+                {
+                    var instance = new GenericInstanceMethod(end);
+                    instance.GenericArguments.Add(method.ReturnType);
+                    end = instance;
+                }
+
+                foreach (var ret in body.Instructions.Where(i => i.OpCode == OpCodes.Ret).ToList())
+                {
+                    IlEditing.InsertBefore(il, ret, il.Create(OpCodes.Ldarg_0), il.Create(OpCodes.Ldloc, token), il.Create(OpCodes.Call, end));
+                }
+
+                IlEditing.InsertBefore(
+                    il,
+                    body.Instructions[0],
+                    il.Create(OpCodes.Ldarg_0),
+                    il.Create(OpCodes.Ldc_I4, primitive.Permits),
+                    il.Create(OpCodes.Ldstr, site),
+                    il.Create(OpCodes.Call, module.ImportReference(probes.Primitives.BeginAcquire)),
+                    il.Create(OpCodes.Stloc, token));
+            }
+
+            this.ProbedCalls++;
+            body.OptimizeMacros();
+        }
+
+        /// <summary>After a <c>newobj</c>: <c>dup</c>, then <paramref name="arguments"/> and the name hint, then a call to <paramref name="probe"/>.</summary>
+        private void AfterCreation(ILProcessor il, MethodDefinition method, Instruction newobj, MethodDefinition probe, params Instruction[] arguments)
+        {
+            var hint = NameHints.StoredInto(method, newobj);
+            var last = newobj;
+            foreach (var added in (Instruction[])[il.Create(OpCodes.Dup), .. arguments, hint is null ? il.Create(OpCodes.Ldnull) : il.Create(OpCodes.Ldstr, hint), il.Create(OpCodes.Call, module.ImportReference(probe))])
+            {
+                il.InsertAfter(last, added);
+                last = added;
+            }
+
+            this.ProbedCalls++;
+        }
+
+        /// <summary>A <c>Dispose</c> or <c>DisposeAsync</c> through the interface: it may release a primitive's permit (a lock's key), reported at this call site.</summary>
+        private static bool IsDispose(MethodReference called) =>
+            called.HasThis && called.Parameters.Count == 0 &&
+            (called.Name, called.DeclaringType.FullName) is ("Dispose", "System.IDisposable") or ("DisposeAsync", "System.IAsyncDisposable");
+
         private static bool IsHiddenWrapper(MethodReference called)
         {
             MethodDefinition? target;
@@ -302,8 +409,18 @@ public static class Instrumenter
                 return false;
             }
 
-            var target = called.Resolve();
-            return target is not null && target.Module == module && StateMachineOf(target) is not null;
+            MethodDefinition? target;
+            try
+            {
+                target = called.Resolve();
+            }
+            catch (AssemblyResolutionException)
+            {
+                return false;
+            }
+
+            return target is not null && (target.Module == module || instrumented.Contains(target.Module.Assembly.Name.Name)) &&
+                StateMachineOf(target) is not null && primitives.Owning(target.DeclaringType) is null;
         }
 
         private MethodReference Import(MethodDefinition probe, MethodReference called)

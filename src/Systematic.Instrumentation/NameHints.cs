@@ -9,7 +9,7 @@ internal static class NameHints
     public static string? For(MethodDefinition method, Instruction call, MethodReference called) =>
         called.Name == "Create" ? StoredInto(method, call) : LoadedFrom(method, call);
 
-    private static string? StoredInto(MethodDefinition method, Instruction call)
+    public static string? StoredInto(MethodDefinition method, Instruction call)
     {
         var next = call.Next;
         while (next is not null && next.OpCode == OpCodes.Dup)

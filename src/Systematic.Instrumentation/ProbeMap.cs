@@ -15,6 +15,11 @@ internal sealed class ProbeMap
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task`1"] = typeof(TaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory"] = typeof(TaskFactoryProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory`1"] = typeof(TaskFactoryProbes),
+
+        // What Coyote 1.7.11 leaves uncontrolled on .NET 9+, that Systematic controls itself.
+        ["System.Threading.Lock"] = typeof(LockProbes),
+        ["System.Threading.Lock/Scope"] = typeof(LockProbes),
+        ["System.Threading.Tasks.Task"] = typeof(SpanTaskProbes),
     };
 
     private readonly Dictionary<string, Probe> probes = new(StringComparer.Ordinal);
@@ -42,13 +47,44 @@ internal sealed class ProbeMap
 
     public AsyncProbeMethods Async { get; private init; } = null!;
 
-    public static bool IsCoyoteType(TypeReference type) => ProbeTypes.ContainsKey(IlEditing.ElementName(type));
+    public PrimitiveProbeMethods Primitives { get; private init; } = null!;
+
+    /// <summary>Gets the probe after <c>new object()</c> and <c>new Lock()</c>: where a lock object was made.</summary>
+    public MethodDefinition LockCreated { get; private init; } = null!;
+
+    /// <summary>Returns whether calls on <paramref name="type"/> may have a probe: Coyote's controlled types, and the .NET 9+ types Systematic controls.</summary>
+    public static bool IsProbedType(TypeReference type) => ProbeTypes.ContainsKey(IlEditing.ElementName(type));
 
     public Probe? Find(MethodReference called)
     {
         var element = called is GenericInstanceMethod gim ? gim.ElementMethod : called;
-        var key = Key(IlEditing.ElementName(called.DeclaringType), element.Name, element.Parameters.Select(p => p.ParameterType));
+        IEnumerable<TypeReference> parameters = element.Parameters.Select(p => p.ParameterType);
+        if (element.HasThis)
+        {
+            // An instance method of a BCL type: its probe takes the instance first (by reference for a struct).
+            var self = IsValueType(element.DeclaringType) ? (TypeReference)new ByReferenceType(element.DeclaringType) : element.DeclaringType;
+            parameters = parameters.Prepend(self);
+        }
+
+        var key = Key(IlEditing.ElementName(called.DeclaringType), element.Name, parameters);
         return this.probes.TryGetValue(key, out var probe) ? probe : null;
+    }
+
+    private static bool IsValueType(TypeReference type)
+    {
+        if (type.IsValueType)
+        {
+            return true;
+        }
+
+        try
+        {
+            return type.Resolve()?.IsValueType ?? false;
+        }
+        catch (AssemblyResolutionException)
+        {
+            return false;
+        }
     }
 
     public static ProbeMap Load(ModuleDefinition recording)
@@ -67,6 +103,13 @@ internal sealed class ProbeMap
                 Method(typeof(TestProbes), nameof(TestProbes.EndAfter)),
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.EnterCallerSite)),
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.ExitCallerSite))),
+            LockCreated = Method(typeof(MonitorProbes), nameof(MonitorProbes.Created)),
+            Primitives = new PrimitiveProbeMethods(
+                Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.Created)),
+                Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.BeginAcquire)),
+                Type(typeof(PrimitiveProbes)).Methods.Single(m => m.Name == nameof(PrimitiveProbes.EndAcquire) && m.HasGenericParameters),
+                Type(typeof(PrimitiveProbes)).Methods.Single(m => m.Name == nameof(PrimitiveProbes.EndAcquire) && !m.HasGenericParameters),
+                Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.Released))),
         };
     }
 
@@ -81,6 +124,14 @@ internal sealed class ProbeMap
 
 /// <summary>A probe method and whether it takes a name hint after the site.</summary>
 internal sealed record Probe(MethodDefinition Method, bool TakesHint);
+
+/// <summary>The probes placed in and around the methods of known synchronization primitives.</summary>
+internal sealed record PrimitiveProbeMethods(
+    MethodDefinition Created,
+    MethodDefinition BeginAcquire,
+    MethodDefinition EndAcquire,
+    MethodDefinition EndAcquireVoid,
+    MethodDefinition Released);
 
 /// <summary>The probes placed around async methods and tests.</summary>
 internal sealed record AsyncProbeMethods(

@@ -86,12 +86,13 @@ public sealed class IterationLog
 
     internal void AddLockOrder(LockOrder order) => (this.lockOrders ??= []).Add(order);
 
-    internal void Adopt(int parent, int child)
+    /// <summary>Marks <paramref name="child"/> part of <paramref name="parent"/>; returns whether it was not already.</summary>
+    internal bool Adopt(int parent, int child)
     {
         var info = this.tasks[child - 1];
         if (info.Parent != parent || info.Inline)
         {
-            return;
+            return false;
         }
 
         this.tasks[child - 1] = info with { Inline = true };
@@ -101,6 +102,8 @@ public sealed class IterationLog
             // Task.Run(() => Worker(i)) is a task named Worker.
             this.tasks[parent - 1] = starter with { Entry = info.Entry };
         }
+
+        return true;
     }
 
     /// <summary>Appends an event; once frozen the log is read by analyses on other threads, so late events (a stray continuation after Coyote stopped the iteration) are dropped.</summary>

@@ -12,6 +12,9 @@ namespace Systematic.Recording;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class MonitorProbes
 {
+    /// <summary>Called after <c>new object()</c> or <c>new Lock()</c>: where a possible lock object was made, and what it is stored into.</summary>
+    public static void Created(object instance, string site, string? hint) => Recorder.Live?.NoteCreation(instance, site, hint);
+
     /// <summary>Enters the monitor.</summary>
     public static void Enter(object obj, string site, string? hint)
     {

@@ -118,7 +118,35 @@ public static class Recorder
     {
         var message = FailurePrefix + what;
         Freeze(message);
-        Specification.Assert(false, message);
+        try
+        {
+            Specification.Assert(false, message);
+        }
+        catch (ThreadInterruptedException) when (RunsInsideForeignCallback())
+        {
+            // Coyote has recorded the failure and stops the iteration. Its interrupt unwinds a controlled operation,
+            // but here this code runs inside a callback Coyote did not start (a continuation run inline by an
+            // uncontrolled task completion, a timer, the thread pool), which would turn it into a process crash.
+        }
+    }
+
+    /// <summary>Whether the current code runs inside a callback of the runtime's (a continuation run inline, a thread-pool item, a timer), not directly in an operation of Coyote's. Only on the failure path: it walks the stack.</summary>
+    private static bool RunsInsideForeignCallback()
+    {
+        if (Thread.CurrentThread.IsThreadPoolThread)
+        {
+            return true;
+        }
+
+        foreach (var frame in new System.Diagnostics.StackTrace(false).GetFrames())
+        {
+            if (frame.GetMethod()?.DeclaringType?.FullName is "System.Threading.Tasks.AwaitTaskContinuation" or "System.Threading.ThreadPoolWorkQueue" or "System.Threading.TimerQueueTimer")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal static FlowMark SetCurrentTask(int task)
@@ -192,12 +220,15 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<object, ResourceInfo> resources = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, object> targets = [];
     private readonly Dictionary<int, string?> hints = [];
+    private readonly Dictionary<int, int> ordinals = [];
+    private readonly Dictionary<object, (string Site, string? Hint, int Ordinal)> creations = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, int> creationsPerSite = new(StringComparer.Ordinal);
     private readonly Dictionary<Task, int> taskIds = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly HashSet<int> livesOn = [];
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, int> inlineDepth = [];
-    private readonly Dictionary<int, (int Resource, string? Site)> pendingAsyncWaits = [];
+    private readonly Dictionary<int, (int Resource, string? Site, Task? Awaited)> pendingAsyncWaits = [];
 
     public int Id { get; } = id;
 
@@ -216,20 +247,27 @@ internal sealed class Session(int id, IterationLog log)
         }
 
         if (task > 0 && this.pendingAsyncWaits.Count > 0 && this.pendingAsyncWaits.Remove(task, out var pending) &&
-            !(kind == EventKind.Acquire && resource == pending.Resource))
+            !(kind is EventKind.Acquire or EventKind.Cancelled or EventKind.TimedOut && resource == pending.Resource))
         {
-            // A task that awaited a semaphore and runs again got its permit: Coyote handed it over at a release.
+            // A task that awaited a permit and runs again got it (Coyote handed it over at a release), unless its wait
+            // was cancelled or refused.
+            var refused = pending.Awaited is { IsCompleted: true } done && (!done.IsCompletedSuccessfully || done is Task<bool> { Result: false });
             var free = this.targets.TryGetValue(pending.Resource, out var target) && target is SemaphoreSlim semaphore
                 ? SemaphoreSlimProbes.Count(semaphore)
-                : -1;
-            this.Append(EventKind.Acquire, task, pending.Resource, pending.Site, free, 1, null);
+                : this.State.Resources.TryGetValue(pending.Resource, out var state) ? Math.Max(0, state.Count - (refused ? 0 : 1)) : -1;
+            var outcome = !refused ? EventKind.Acquire : pending.Awaited!.IsCanceled ? EventKind.Cancelled : EventKind.TimedOut;
+            this.Append(outcome, task, pending.Resource, pending.Site, free, 1, null);
         }
 
         this.Append(kind, task, resource, AsyncProbes.Site(site), count, amount, awaited);
     }
 
     /// <summary>Remembers a task's asynchronous wait that did not complete at once; its acquire is recorded when the task runs again.</summary>
-    public void PendingAsyncWait(int task, int resource, string? site) => this.pendingAsyncWaits[task] = (resource, site);
+    /// <param name="task">The waiting task.</param>
+    /// <param name="resource">The resource it waits for.</param>
+    /// <param name="site">Where it waits.</param>
+    /// <param name="awaited">The task its wait returned, whose outcome tells a permit taken from a wait cancelled or refused; null when unknown.</param>
+    public void PendingAsyncWait(int task, int resource, string? site, Task? awaited = null) => this.pendingAsyncWaits[task] = (resource, site, awaited);
 
     private void Append(EventKind kind, int task, int resource, string? site, int count, int amount, IReadOnlyList<int>? awaited)
     {
@@ -278,16 +316,32 @@ internal sealed class Session(int id, IterationLog log)
         }
     }
 
+    /// <summary>Remembers where an object that may become a lock was created (a <c>new object()</c>, a <c>new Lock()</c>) and its creation order there.</summary>
+    public void NoteCreation(object target, string site, string? hint)
+    {
+        var where = AsyncProbes.Site(site) ?? site;
+        var ordinal = this.creationsPerSite[where] = this.creationsPerSite.GetValueOrDefault(where) + 1;
+        this.creations[target] = (where, hint, ordinal);
+    }
+
     public ResourceInfo Resource(object target, ResourceKind kind, string? site, string? hint, int initial, int max)
     {
         if (!this.resources.TryGetValue(target, out var info))
         {
+            if (this.creations.Remove(target, out var created))
+            {
+                // A lock object seen created: known by where it was made and what it was stored into, not where first locked.
+                site = created.Site;
+                hint = created.Hint ?? hint;
+            }
+
             var where = AsyncProbes.Site(site);
-            var name = hint ?? $"{(kind == ResourceKind.Monitor ? "lock" : "SemaphoreSlim")}@{SourceSite.ShortOf(where)}";
+            var name = hint ?? $"{(kind == ResourceKind.Monitor ? "lock" : target is SemaphoreSlim ? "SemaphoreSlim" : TaskProbes.TypeName(target.GetType()))}@{SourceSite.ShortOf(where)}";
             info = this.Log.AddResource(kind, name, where, initial, max);
             this.resources.Add(target, info);
             this.targets.Add(info.Id, target);
             this.hints.Add(info.Id, hint);
+            this.ordinals.Add(info.Id, created.Ordinal > 0 ? created.Ordinal : info.Id);
             this.Emit(EventKind.Create, Recorder.CurrentTask, info.Id, site, initial);
         }
 
@@ -350,9 +404,9 @@ internal sealed class Session(int id, IterationLog log)
 
     public void Adopt(int parent, Task child)
     {
-        if (this.taskIds.TryGetValue(child, out var id) && id > 0)
+        if (this.taskIds.TryGetValue(child, out var id) && id > 0 && this.Log.Adopt(parent, id))
         {
-            this.Log.Adopt(parent, id);
+            this.State.Merge(id, this.Log.Logical(parent));
         }
     }
 
@@ -375,11 +429,11 @@ internal sealed class Session(int id, IterationLog log)
 
     public void ApplyGivenNames()
     {
-        // Several resources created at one site get an ordinal; a name given with ResourceName.Set wins.
+        // Several resources created at one site get an ordinal, in the order they were created; a name given with ResourceName.Set wins.
         foreach (var group in this.Log.Resources.GroupBy(r => (this.hints[r.Id], r.Site)).Where(g => g.Count() > 1 || (g.Key.Item1?.EndsWith("[]", StringComparison.Ordinal) ?? false)))
         {
             var index = 0;
-            foreach (var info in group.ToList())
+            foreach (var info in group.OrderBy(r => this.ordinals[r.Id]).ToList())
             {
                 var hint = this.hints[info.Id] ?? info.Name;
                 var name = hint.EndsWith("[]", StringComparison.Ordinal) ? $"{hint[..^2]}[{index}]" : $"{hint}#{index + 1}";

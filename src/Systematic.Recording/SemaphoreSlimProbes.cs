@@ -182,7 +182,7 @@ public static class SemaphoreSlimProbes
         else
         {
             session.Emit(EventKind.Wait, task, resource.Id, site, Count(instance));
-            session.PendingAsyncWait(task, resource.Id, AsyncProbes.Site(site));
+            session.PendingAsyncWait(task, resource.Id, AsyncProbes.Site(site), pending);
         }
 
         return pending;

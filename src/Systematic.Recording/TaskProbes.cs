@@ -103,6 +103,25 @@ public static class TaskProbes
     /// <summary>Creates a task that finishes when all of <paramref name="tasks"/> have.</summary>
     public static Task<TResult[]> WhenAll<TResult>(IEnumerable<Task<TResult>> tasks, string site) => WhenAll(tasks.ToArray(), site);
 
+    /// <summary>Creates a task that finishes when any of <paramref name="tasks"/> has (a deadlock blocks it on all of them).</summary>
+    public static Task<Task> WhenAny(Task[] tasks, string site)
+    {
+        var any = ControlledTask.WhenAny(tasks);
+        Recorder.Live?.Join(any, tasks);
+        return any;
+    }
+
+    /// <summary>Creates a task that finishes when any of <paramref name="tasks"/> has.</summary>
+    public static Task<Task> WhenAny(IEnumerable<Task> tasks, string site) => WhenAny(tasks.ToArray(), site);
+
+    /// <summary>Creates a task that finishes when any of <paramref name="tasks"/> has.</summary>
+    public static Task<Task<TResult>> WhenAny<TResult>(Task<TResult>[] tasks, string site)
+    {
+        var any = ControlledTask.WhenAny(tasks);
+        Recorder.Live?.Join(any, tasks);
+        return any;
+    }
+
     /// <summary>Blocks until all of <paramref name="tasks"/> finish.</summary>
     public static void WaitAll(Task[] tasks, string site)
     {
@@ -165,6 +184,13 @@ public static class TaskProbes
         }
 
         return EntryName(body.Method);
+    }
+
+    /// <summary>A type's name without its generic arity (<c>AsyncLock</c>, <c>Queue</c> for <c>Queue`1</c>).</summary>
+    internal static string TypeName(Type type)
+    {
+        var tick = type.Name.IndexOf('`', StringComparison.Ordinal);
+        return tick > 0 ? type.Name[..tick] : type.Name;
     }
 
     internal static string EntryName(MethodInfo method)

@@ -102,6 +102,25 @@ public sealed class WaitForState
         }
     }
 
+    /// <summary>
+    /// Moves what task <paramref name="from"/> holds to task <paramref name="into"/>, which it turned out to be part of
+    /// (a Task.Run body's async method, adopted once the body returned it): releases it makes later count against them.
+    /// </summary>
+    internal void Merge(int from, int into)
+    {
+        foreach (var resource in this.resources.Values)
+        {
+            if (resource.Holders.Remove(from, out var held) && held > 0)
+            {
+                resource.Holders[into] = resource.Holders.GetValueOrDefault(into) + held;
+                if (resource.AcquireSites.Remove(from, out var site))
+                {
+                    resource.AcquireSites[into] = site;
+                }
+            }
+        }
+    }
+
     private TaskState TaskOf(int id)
     {
         if (!this.tasks.TryGetValue(id, out var state))

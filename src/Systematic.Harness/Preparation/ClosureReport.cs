@@ -1,0 +1,25 @@
+namespace Systematic.Harness.Preparation;
+
+/// <summary>What preparation did with a closure, as lines for the console: one per assembly, the framework in one line.</summary>
+public static class ClosureReport
+{
+    /// <summary>Gets the lines: each assembly that is not the framework's (warnings first), then one line counting the framework's.</summary>
+    public static IEnumerable<string> Lines(IReadOnlyList<AssemblyDecision> closure)
+    {
+        foreach (var decision in closure.Where(d => d.IsWarning))
+        {
+            yield return decision.Line;
+        }
+
+        foreach (var decision in closure.Where(d => !d.IsWarning && d.Reason != "framework"))
+        {
+            yield return decision.Line;
+        }
+
+        var framework = closure.Count(d => d.Reason == "framework");
+        if (framework > 0)
+        {
+            yield return $"left alone: {framework} framework assemblies";
+        }
+    }
+}

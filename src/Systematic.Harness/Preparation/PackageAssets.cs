@@ -1,0 +1,115 @@
+using System.Text.Json;
+
+namespace Systematic.Harness.Preparation;
+
+/// <summary>
+/// Where the NuGet package assemblies a test assembly's <c>.deps.json</c> names live when they are not in its folder
+/// (a class library's build output leaves them in the package cache): assembly name to file.
+/// </summary>
+internal static class PackageAssets
+{
+    /// <summary>Reads the runtime assets of every package in <paramref name="assembly"/>'s deps.json and finds them in the package folders.</summary>
+    public static IReadOnlyDictionary<string, string> Read(string assembly)
+    {
+        var found = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var deps = Path.ChangeExtension(Path.GetFullPath(assembly), ".deps.json");
+        if (!File.Exists(deps))
+        {
+            return found;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllText(deps));
+        }
+        catch (JsonException)
+        {
+            return found;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (!root.TryGetProperty("targets", out var targets) || !root.TryGetProperty("libraries", out var libraries) || targets.ValueKind != JsonValueKind.Object)
+            {
+                return found;
+            }
+
+            var roots = PackageRoots(assembly);
+            var target = root.TryGetProperty("runtimeTarget", out var rt) && rt.TryGetProperty("name", out var n) && n.GetString() is { } name && targets.TryGetProperty(name, out var t)
+                ? t
+                : targets.EnumerateObject().Select(p => p.Value).FirstOrDefault();
+            if (target.ValueKind != JsonValueKind.Object)
+            {
+                return found;
+            }
+
+            foreach (var library in target.EnumerateObject())
+            {
+                if (!library.Value.TryGetProperty("runtime", out var runtime) || runtime.ValueKind != JsonValueKind.Object ||
+                    !libraries.TryGetProperty(library.Name, out var info) || !info.TryGetProperty("type", out var type) || type.GetString() != "package")
+                {
+                    continue;
+                }
+
+                var packagePath = info.TryGetProperty("path", out var p) && p.GetString() is { } relative ? relative : library.Name.ToLowerInvariant();
+                foreach (var asset in runtime.EnumerateObject())
+                {
+                    var assemblyName = Path.GetFileNameWithoutExtension(asset.Name);
+                    if (found.ContainsKey(assemblyName))
+                    {
+                        continue;
+                    }
+
+                    foreach (var packageRoot in roots)
+                    {
+                        var file = Path.Combine(packageRoot, packagePath, asset.Name);
+                        if (File.Exists(file))
+                        {
+                            found[assemblyName] = file;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The package folders, in the order the host probes them: the app's runtimeconfig.dev.json, NUGET_PACKAGES, the user's cache, fallback folders.</summary>
+    private static List<string> PackageRoots(string assembly)
+    {
+        var roots = new List<string>();
+        var dev = Path.ChangeExtension(Path.GetFullPath(assembly), ".runtimeconfig.dev.json");
+        if (File.Exists(dev))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(File.ReadAllText(dev));
+                if (document.RootElement.TryGetProperty("runtimeOptions", out var options) && options.TryGetProperty("additionalProbingPaths", out var paths))
+                {
+                    roots.AddRange(paths.EnumerateArray().Select(e => e.GetString()).OfType<string>());
+                }
+            }
+            catch (JsonException)
+            {
+                // A damaged dev file only loses its hints.
+            }
+        }
+
+        if (Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } env)
+        {
+            roots.Add(env);
+        }
+
+        roots.Add(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"));
+        if (Environment.GetEnvironmentVariable("NUGET_FALLBACK_PACKAGES") is { Length: > 0 } fallback)
+        {
+            roots.AddRange(fallback.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        return roots.Where(Directory.Exists).Distinct(StringComparer.Ordinal).ToList();
+    }
+}

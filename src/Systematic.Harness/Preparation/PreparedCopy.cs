@@ -1,0 +1,348 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Systematic.Instrumentation;
+using Systematic.Recording;
+
+namespace Systematic.Harness.Preparation;
+
+/// <summary>
+/// The cached, prepared copy of a test assembly's folder: every assembly of its closure that can be prepared is
+/// rewritten by one Coyote rewriting run and instrumented; the rest is copied as it is. Keyed by the content of every
+/// assembly in the set, checked for damage when reused, and built aside then moved into place so a half-made copy is
+/// never used. The user's build output is never modified.
+/// </summary>
+internal static class PreparedCopy
+{
+    /// <summary>The file in a prepared copy that lists what it holds; written last.</summary>
+    public const string ManifestFile = "preparation.json";
+
+    /// <summary>Bumped whenever the layout of a prepared copy changes, so stale cached copies are not reused.</summary>
+    private const string Version = "3";
+
+    /// <summary>Returns the prepared copy of <paramref name="source"/> (made now, or reused), its final decisions and a note of what happened.</summary>
+    public static (string Path, IReadOnlyList<AssemblyDecision> Decisions, string Note) Get(string source, IReadOnlyList<AssemblyDecision> decisions, string cacheRoot, PreparationOptions options)
+    {
+        var name = System.IO.Path.GetFileNameWithoutExtension(source);
+        var key = Key(source, decisions, options);
+        var folder = System.IO.Path.Combine(cacheRoot, $"{name}-{key}");
+        var target = System.IO.Path.Combine(folder, System.IO.Path.GetFileName(source));
+        string? damage = null;
+        if (Directory.Exists(folder))
+        {
+            var manifest = PreparationManifest.TryRead(System.IO.Path.Combine(folder, ManifestFile));
+            damage = manifest is null ? $"{ManifestFile} is missing or unreadable" : manifest.FindDamage(folder);
+            if (damage is null)
+            {
+                return (target, manifest!.Assemblies, $"prepared copy reused from {folder}");
+            }
+
+            Discard(folder);
+        }
+
+        var (built, elapsed) = Build(source, decisions, folder);
+        var note = $"prepared into {folder} in {elapsed.TotalSeconds:0.0} s";
+        return (target, built, damage is null ? note : $"the cached copy was damaged ({damage}): {note}");
+    }
+
+    private static (IReadOnlyList<AssemblyDecision> Decisions, TimeSpan Elapsed) Build(string source, IReadOnlyList<AssemblyDecision> decisions, string folder)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var scratch = folder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(folder)!);
+            CopyDirectory(System.IO.Path.GetDirectoryName(source)!, scratch);
+            foreach (var d in decisions.Where(d => d.IsPrepared && d.FromPackageCache))
+            {
+                CopyAssembly(d.Path!, scratch);
+            }
+
+            var final = Rewrite(scratch, decisions);
+            foreach (var shared in new[] { typeof(Recorder).Assembly, typeof(FailureKind).Assembly })
+            {
+                File.Copy(shared.Location, System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(shared.Location)), overwrite: true);
+            }
+
+            final = Instrument(scratch, final, Primitives(source));
+            DependencyManifest.Complete(System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(source)));
+            var manifest = PreparationManifest.Describe(scratch, source, final);
+            AtomicFile.Write(System.IO.Path.Combine(scratch, ManifestFile), JsonSerializer.Serialize(manifest, Json.Options));
+            try
+            {
+                Directory.Move(scratch, folder);
+            }
+            catch (IOException) when (File.Exists(System.IO.Path.Combine(folder, ManifestFile)))
+            {
+                // Another run prepared the same copy first: use theirs.
+            }
+
+            return (final, clock.Elapsed);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new HarnessException($"Cannot write the assembly cache at {System.IO.Path.GetDirectoryName(folder)}: {e.Message}", e);
+        }
+        finally
+        {
+            if (Directory.Exists(scratch))
+            {
+                Discard(scratch);
+            }
+        }
+    }
+
+    /// <summary>Rewrites every assembly of the set by one Coyote run; one the rewriter rejects is left out with its reason, and the rest rewritten again.</summary>
+    private static List<AssemblyDecision> Rewrite(string scratch, IReadOnlyList<AssemblyDecision> decisions)
+    {
+        var final = decisions.ToList();
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var set = final.Where(d => d.Action == PreparationAction.Rewritten).ToList();
+            if (set.Count == 0)
+            {
+                return final;
+            }
+
+            try
+            {
+                CoyoteRewriter.Rewrite(WriteConfiguration(scratch, set));
+                return final;
+            }
+            catch (RewriteException e)
+            {
+                // Coyote replaces each assembly as it goes: put the originals back, find who it rejects, try again without them.
+                Restore(scratch, set);
+                var rejected = Culprits(scratch, set, e);
+                Restore(scratch, set);
+                foreach (var (culprit, reason) in rejected)
+                {
+                    var index = final.FindIndex(d => d.Name == culprit.Name);
+                    final[index] = culprit with { Action = PreparationAction.LeftAlone, Reason = $"Coyote's rewriter rejects it: {reason}", IsWarning = true };
+                }
+
+                if (rejected.Count == 0)
+                {
+                    // Nothing alone fails: the set fails together. Leave every assembly but the tests uncontrolled rather than none.
+                    foreach (var d in set.Skip(1))
+                    {
+                        var index = final.FindIndex(x => x.Name == d.Name);
+                        final[index] = d with { Action = PreparationAction.LeftAlone, Reason = $"Coyote's rewriter failed on the set: {e.Message}", IsWarning = true };
+                    }
+                }
+            }
+        }
+
+        throw new HarnessException($"Coyote's rewriter keeps failing on {System.IO.Path.GetFileName(scratch)}'s assemblies.");
+    }
+
+    /// <summary>The assemblies of <paramref name="set"/> the rewriter rejects on their own, each with Coyote's message.</summary>
+    private static List<(AssemblyDecision Decision, string Reason)> Culprits(string scratch, IReadOnlyList<AssemblyDecision> set, RewriteException failure)
+    {
+        var named = set.Where(d => failure.Message.Contains($"'{d.Name}.dll'", StringComparison.OrdinalIgnoreCase) || failure.Message.Contains($"'{d.Name}'", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (named.Count == 1)
+        {
+            return [(named[0], failure.Message)];
+        }
+
+        var culprits = new List<(AssemblyDecision, string)>();
+        foreach (var d in set)
+        {
+            try
+            {
+                CoyoteRewriter.Rewrite(WriteConfiguration(scratch, [d], dryRunFolder: true));
+            }
+            catch (RewriteException e)
+            {
+                culprits.Add((d, e.Message));
+            }
+            finally
+            {
+                var dry = System.IO.Path.Combine(scratch, DryRunFolder);
+                if (Directory.Exists(dry))
+                {
+                    Discard(dry);
+                }
+            }
+        }
+
+        return culprits;
+    }
+
+    private const string DryRunFolder = ".systematic-dry-run";
+
+    private static string WriteConfiguration(string scratch, IReadOnlyList<AssemblyDecision> set, bool dryRunFolder = false)
+    {
+        var path = System.IO.Path.Combine(scratch, dryRunFolder ? ".systematic-dry-run.coyote.json" : RewriteConfiguration.FileName + ".systematic");
+        var configuration = new Dictionary<string, object>
+        {
+            ["AssembliesPath"] = ".",
+            ["Assemblies"] = set.Select(d => d.Name + System.IO.Path.GetExtension(d.Path ?? ".dll")).ToArray(),
+        };
+        if (dryRunFolder)
+        {
+            configuration["OutputPath"] = "./" + DryRunFolder;
+        }
+
+        File.WriteAllText(path, JsonSerializer.Serialize(configuration));
+        return path;
+    }
+
+    private static void Restore(string scratch, IReadOnlyList<AssemblyDecision> set)
+    {
+        foreach (var d in set.Where(d => d.Path is not null))
+        {
+            CopyAssembly(d.Path!, scratch);
+        }
+    }
+
+    private static PrimitiveTable Primitives(string source)
+    {
+        try
+        {
+            return PrimitiveTable.For(source);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new HarnessException(e.Message, e);
+        }
+    }
+
+    private static List<AssemblyDecision> Instrument(string scratch, List<AssemblyDecision> decisions, PrimitiveTable primitives)
+    {
+        var instrumented = decisions.Where(d => d.Action is PreparationAction.Rewritten or PreparationAction.Instrumented).Select(d => d.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var final = decisions.ToList();
+        for (var i = 0; i < final.Count; i++)
+        {
+            var d = final[i];
+            if (d.Action is not (PreparationAction.Rewritten or PreparationAction.Instrumented))
+            {
+                continue;
+            }
+
+            var copy = System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(d.Path!));
+            var output = copy + ".instrumented";
+            try
+            {
+                var result = Instrumenter.Instrument(copy, output, instrumented, primitives);
+                File.Move(output, copy, overwrite: true);
+                var pdb = System.IO.Path.ChangeExtension(output, ".pdb");
+                if (File.Exists(pdb))
+                {
+                    File.Move(pdb, System.IO.Path.ChangeExtension(copy, ".pdb"), overwrite: true);
+                }
+
+                final[i] = d with { Reason = $"{d.Reason}; {result.ProbedCalls} probed calls, {result.AsyncMethods} async methods{(result.Tests > 0 ? $", {result.Tests} tests" : "")}" };
+            }
+            catch (Exception e) when (e is InvalidOperationException or Mono.Cecil.AssemblyResolutionException or BadImageFormatException or NotSupportedException && i > 0)
+            {
+                // Rewritten but not instrumented: it still runs controlled, its events are just not recorded.
+                final[i] = d with { Reason = $"{d.Reason}; not instrumented: {e.Message.Split('\n')[0]}", IsWarning = true };
+            }
+        }
+
+        return final;
+    }
+
+    private static void CopyAssembly(string path, string folder)
+    {
+        File.Copy(path, System.IO.Path.Combine(folder, System.IO.Path.GetFileName(path)), overwrite: true);
+        var pdb = System.IO.Path.ChangeExtension(path, ".pdb");
+        var target = System.IO.Path.Combine(folder, System.IO.Path.GetFileName(pdb));
+        if (File.Exists(pdb))
+        {
+            File.Copy(pdb, target, overwrite: true);
+        }
+    }
+
+    /// <summary>
+    /// The cache key: the content of every assembly to prepare, the name, size and time of every other file of the
+    /// folder, this build's probes and pass, and the options.
+    /// </summary>
+    private static string Key(string source, IReadOnlyList<AssemblyDecision> decisions, PreparationOptions options)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var folder = System.IO.Path.GetDirectoryName(source)!;
+        var prepared = decisions.Where(d => d.IsPrepared && d.Path is not null).Select(d => System.IO.Path.GetFullPath(d.Path!)).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in EnumerateFiles(folder).Order(StringComparer.Ordinal))
+        {
+            var info = new FileInfo(file);
+            Add(sha, System.IO.Path.GetRelativePath(folder, file));
+            Add(sha, info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (prepared.Contains(file))
+            {
+                AddFile(sha, file);
+            }
+            else
+            {
+                Add(sha, info.LastWriteTimeUtc.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        foreach (var file in prepared.Where(p => !p.StartsWith(folder + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            Add(sha, file);
+            AddFile(sha, file);
+        }
+
+        AddFile(sha, typeof(Recorder).Assembly.Location);
+        Add(sha, $"{Instrumenter.Version}/{Version}/{Replayer.CoyoteVersion}/{options.Key}");
+        return Convert.ToHexString(sha.GetHashAndReset())[..12].ToLowerInvariant();
+
+        static void Add(IncrementalHash hash, string text) => hash.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
+    }
+
+    private static void AddFile(IncrementalHash hash, string path)
+    {
+        using var stream = File.OpenRead(path);
+        var buffer = new byte[81920];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+        }
+    }
+
+    /// <summary>The files of a build output that a prepared copy holds (report folders left in it are not).</summary>
+    internal static IEnumerable<string> EnumerateFiles(string folder)
+    {
+        foreach (var file in Directory.EnumerateFiles(folder))
+        {
+            yield return file;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(folder))
+        {
+            if (System.IO.Path.GetFileName(dir) is not ("coyote-reports" or ".systematic"))
+            {
+                foreach (var file in EnumerateFiles(dir))
+                {
+                    yield return file;
+                }
+            }
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in EnumerateFiles(from))
+        {
+            var target = System.IO.Path.Combine(to, System.IO.Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    private static void Discard(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Leave what cannot be deleted; a fresh copy gets a fresh scratch name.
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+using Mono.Cecil;
+
+namespace Systematic.Instrumentation;
+
+/// <summary>A lock or semaphore type from a package or the user's own code: which methods take a permit and which give one back.</summary>
+/// <param name="Type">The type's full name (nested types with '/').</param>
+/// <param name="Acquire">Method names that take a permit (every overload); a returned task not yet complete is a wait.</param>
+/// <param name="Release">Method names that give one back; an integer first parameter is how many.</param>
+/// <param name="Permits">Permits of a new instance: 1 for a lock, 0 to read its <c>CurrentCount</c> when it is created.</param>
+public sealed record PrimitiveSpec(string Type, IReadOnlyList<string> Acquire, IReadOnlyList<string> Release, int Permits);
+
+/// <summary>
+/// The synchronization primitives Systematic diagnoses as primitives, beyond the BCL's: a built-in table of common
+/// packages, extended by <c>[assembly: SynchronizationPrimitive(...)]</c> on the test assembly and by a
+/// <c>systematic.primitives.json</c> next to it. Their internals (the monitor and task completion sources they are
+/// made of) are not recorded: the primitive is the resource.
+/// </summary>
+public sealed class PrimitiveTable
+{
+    /// <summary>The file, next to the test assembly, that declares more primitives.</summary>
+    public const string FileName = "systematic.primitives.json";
+
+    private const string AttributeName = "Systematic.SynchronizationPrimitiveAttribute";
+
+    private static readonly PrimitiveSpec[] BuiltIn =
+    [
+        new("Nito.AsyncEx.AsyncLock", ["LockAsync", "Lock"], ["ReleaseLock"], 1),
+        new("Nito.AsyncEx.AsyncSemaphore", ["WaitAsync", "Wait", "LockAsync", "Lock"], ["Release"], 0),
+        new("Microsoft.VisualStudio.Threading.AsyncSemaphore", ["EnterAsync"], ["Release"], 0),
+        new("DotNext.Threading.AsyncExclusiveLock", ["AcquireAsync", "TryAcquireAsync", "TryAcquire"], ["Release"], 1),
+    ];
+
+    private readonly Dictionary<string, PrimitiveSpec> specs;
+
+    private PrimitiveTable(IEnumerable<PrimitiveSpec> specs)
+    {
+        this.specs = new Dictionary<string, PrimitiveSpec>(StringComparer.Ordinal);
+        foreach (var spec in specs)
+        {
+            this.specs[spec.Type] = spec;
+        }
+    }
+
+    /// <summary>Gets the built-in table alone.</summary>
+    public static PrimitiveTable Default { get; } = new(BuiltIn);
+
+    /// <summary>Gets every primitive of the table.</summary>
+    public IReadOnlyCollection<PrimitiveSpec> Specs => this.specs.Values;
+
+    /// <summary>
+    /// The built-in table extended by the test assembly's <c>[assembly: SynchronizationPrimitive]</c> attributes and the
+    /// <see cref="FileName"/> next to it. Throws <see cref="InvalidDataException"/> for a malformed file.
+    /// </summary>
+    public static PrimitiveTable For(string testAssembly)
+    {
+        var specs = new List<PrimitiveSpec>(BuiltIn);
+        using (var module = ModuleDefinition.ReadModule(testAssembly, new ReaderParameters { ReadingMode = ReadingMode.Deferred }))
+        {
+            foreach (var attribute in module.Assembly.CustomAttributes.Where(a => a.AttributeType.FullName == AttributeName))
+            {
+                if (attribute.ConstructorArguments.FirstOrDefault().Value is not TypeReference type)
+                {
+                    continue;
+                }
+
+                string[] Strings(string name) => attribute.Properties.FirstOrDefault(p => p.Name == name).Argument.Value is CustomAttributeArgument[] values
+                    ? values.Select(v => v.Value as string).OfType<string>().ToArray()
+                    : [];
+                var permits = attribute.Properties.FirstOrDefault(p => p.Name == "Permits").Argument.Value is int p ? p : 1;
+                specs.Add(new PrimitiveSpec(type.FullName, Strings("Acquire"), Strings("Release"), permits));
+            }
+        }
+
+        var file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(testAssembly))!, FileName);
+        if (File.Exists(file))
+        {
+            specs.AddRange(ReadFile(file));
+        }
+
+        return new PrimitiveTable(specs);
+    }
+
+    /// <summary>Rebuilds a table from its specs (as a prepared copy records them).</summary>
+    public static PrimitiveTable Of(IEnumerable<PrimitiveSpec> specs) => new(specs);
+
+    /// <summary>Returns the primitive <paramref name="type"/> is, or is nested in, or null.</summary>
+    public PrimitiveSpec? Owning(TypeReference type)
+    {
+        for (TypeReference? t = type; t is not null; t = t.DeclaringType)
+        {
+            if (this.specs.TryGetValue(IlEditing.ElementName(t), out var spec))
+            {
+                return spec;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Returns the primitive whose type is exactly <paramref name="type"/>, or null.</summary>
+    public PrimitiveSpec? Of(TypeReference type) => this.specs.GetValueOrDefault(IlEditing.ElementName(type));
+
+    private static IEnumerable<PrimitiveSpec> ReadFile(string file)
+    {
+        try
+        {
+            var entries = JsonSerializer.Deserialize<List<FileEntry>>(File.ReadAllText(file), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
+                ?? [];
+            return entries.Select((e, i) => e.Type is { Length: > 0 } type && e.Acquire is { Length: > 0 } && e.Release is { Length: > 0 }
+                ? new PrimitiveSpec(type.Replace('+', '/'), e.Acquire, e.Release, e.Permits ?? 1)
+                : throw new InvalidDataException($"{file}: entry {i + 1} needs \"type\", \"acquire\" and \"release\"."))
+                .ToList();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{file} is not valid JSON: {e.Message.Split('\n')[0]}");
+        }
+    }
+
+    private sealed record FileEntry(string? Type, string[]? Acquire, string[]? Release, int? Permits);
+}
