@@ -11,8 +11,8 @@ namespace Systematic.Instrumentation;
 /// <param name="Alternative">The controlled alternative.</param>
 public sealed record DoctorFinding(string Api, string File, int Line, string Method, string Alternative)
 {
-    /// <summary>Gets <c>File.cs:41</c>.</summary>
-    public string Site => new Systematic.Recording.SourceSite(this.File, this.Line, this.Method).Short;
+    /// <summary>Gets <c>File.cs:41</c>, or the assembly's name for code without source lines.</summary>
+    public string Site => this.Line > 0 ? new Systematic.Recording.SourceSite(this.File, this.Line, this.Method).Short : this.File;
 }
 
 /// <summary>
@@ -21,12 +21,9 @@ public sealed record DoctorFinding(string Api, string File, int Line, string Met
 /// </summary>
 public static class Doctor
 {
-    private const string Array = "pass an array: Task.WhenAll(new[] { t1, t2 }) (the params ReadOnlySpan<Task> overload binds on .NET 9+)";
-
     private static readonly (string Type, string? Method, string Api, string Alternative)[] Rules =
     [
         ("System.Threading.Tasks.Task", "WhenEach", "Task.WhenEach", "loop over Task.WhenAny with an array of the remaining tasks"),
-        ("System.Threading.Lock", null, "System.Threading.Lock", "lock on a plain object (Monitor), or use SemaphoreSlim(1, 1)"),
         ("System.Threading.ReaderWriterLockSlim", null, "ReaderWriterLockSlim", "SemaphoreSlim(1, 1) or lock on a plain object"),
         ("System.Threading.ReaderWriterLock", null, "ReaderWriterLock", "SemaphoreSlim(1, 1) or lock on a plain object"),
         ("System.Threading.ManualResetEventSlim", null, "ManualResetEventSlim", "TaskCompletionSource (await its Task) or SemaphoreSlim(0)"),
@@ -96,12 +93,6 @@ public static class Doctor
     private static (string Api, string Alternative)? Match(MethodReference called)
     {
         var type = IlEditing.ElementName(called.DeclaringType);
-        if (type == "System.Threading.Tasks.Task" && called.Name is "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny" &&
-            called.Parameters.Any(p => p.ParameterType.Name.StartsWith("ReadOnlySpan", StringComparison.Ordinal)))
-        {
-            return ($"Task.{called.Name}(ReadOnlySpan<Task>)", Array.Replace("WhenAll", called.Name, StringComparison.Ordinal));
-        }
-
         foreach (var (ruleType, ruleMethod, api, alternative) in Rules)
         {
             var typeMatches = ruleType.EndsWith(".Channel", StringComparison.Ordinal) ? type.StartsWith("System.Threading.Channels.", StringComparison.Ordinal) : type == ruleType;

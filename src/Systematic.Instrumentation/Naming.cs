@@ -46,7 +46,10 @@ internal static class Naming
     {
         if (field.Name.StartsWith('<'))
         {
-            return Between(field.Name);
+            // An auto-property's backing field is the property of its type; a hoisted local is the local.
+            return field.Name.EndsWith(">k__BackingField", StringComparison.Ordinal) && !field.DeclaringType.Name.StartsWith('<')
+                ? $"{TypeName(field.DeclaringType)}.{Between(field.Name)}"
+                : Between(field.Name);
         }
 
         return field.DeclaringType.Name.StartsWith('<') ? field.Name : $"{TypeName(field.DeclaringType)}.{field.Name}";

@@ -74,6 +74,13 @@ public static class AsyncProbes
     /// <summary>Called last in an async method's stub with the task it returns.</summary>
     public static void Exit(Task task, long token)
     {
+        if (token == -2)
+        {
+            // Awaited at once by its caller, whose task it is part of: awaiting it is no wait of its own.
+            Recorder.Live?.NoteInline(task);
+            return;
+        }
+
         if (token < 0)
         {
             return;

@@ -226,6 +226,7 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<Task, int> taskIds = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly HashSet<int> livesOn = [];
+    private readonly HashSet<Task> inlineTasks = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, int> inlineDepth = [];
     private readonly Dictionary<int, (int Resource, string? Site, Task? Awaited)> pendingAsyncWaits = [];
@@ -380,6 +381,18 @@ internal sealed class Session(int id, IterationLog log)
             this.Emit(EventKind.TaskEnd, id, 0, null);
         }
     }
+
+    /// <summary>Notes the task of an async call run as part of its caller's task (awaited at once).</summary>
+    public void NoteInline(Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            this.inlineTasks.Add(task);
+        }
+    }
+
+    /// <summary>Returns whether <paramref name="task"/> is an async call run as part of its caller's task.</summary>
+    public bool IsInline(Task task) => this.inlineTasks.Contains(task);
 
     public void EnterInline(int task) => this.inlineDepth[task] = this.inlineDepth.GetValueOrDefault(task) + 1;
 

@@ -286,6 +286,12 @@ public static class TaskProbes
             return;
         }
 
+        if (session.IsInline(task))
+        {
+            // The caller awaits an async call that ran as part of its own task: what that call waits for is already recorded.
+            return;
+        }
+
         var current = Recorder.CurrentTask;
         var targets = session.Targets(task);
         if (targets is [-1] && session.State.Tasks.TryGetValue(current, out var state) && state.Blocked is WaitingForResource)

@@ -16,12 +16,16 @@ public sealed class InterruptionTests
     {
         var outdir = Paths.NewTempDir("interrupt");
 
-        // setsid makes the run the leader of a process group of its own (it execs in place: same process id).
-        var start = new ProcessStartInfo(wholeGroup ? "setsid" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // setsid makes the run the leader of a process group of its own (it execs in place: same process id). env
+        // restores Ctrl-C's default action, which a test host started as a background job inherits as ignored.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--default-signal=INT");
         if (wholeGroup)
         {
-            start.ArgumentList.Add("dotnet");
+            start.ArgumentList.Add("setsid");
         }
+
+        start.ArgumentList.Add("dotnet");
 
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "systematic.dll"), "test", "--filter", "NoFinally", "-i", "500000", "--seed", "5", "--workers", "2", "-o", outdir })
         {

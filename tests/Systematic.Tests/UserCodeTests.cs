@@ -45,7 +45,7 @@ public sealed class UserCodeTests
         Assert.Equal(before, Hash(Paths.UserCode));
         Assert.NotEqual(Path.GetFullPath(Paths.UserCode), prepared.Path);
         Assert.StartsWith(dir, prepared.Path, StringComparison.Ordinal);
-        Assert.Contains(prepared.Notes, n => n.Contains("coyote rewrite", StringComparison.Ordinal));
+        Assert.Contains(prepared.Closure, d => d.Name == "Samples.UserCode" && d.Action == Harness.Preparation.PreparationAction.Rewritten);
         Assert.True(Instrumentation.Instrumenter.IsCoyoteRewritten(prepared.Path));
         Assert.True(Instrumentation.Instrumenter.IsInstrumented(prepared.Path));
         Assert.False(Instrumentation.Instrumenter.IsCoyoteRewritten(Paths.UserCode));

@@ -36,12 +36,15 @@ public sealed record AssemblyDecision(string Name, PreparationAction Action, str
     /// <summary>Gets whether the file comes from outside the test folder (a package in the NuGet cache).</summary>
     public bool FromPackageCache { get; init; }
 
+    /// <summary>Gets whether it comes from a NuGet package (not a project of the user's).</summary>
+    public bool IsPackage { get; init; }
+
     /// <summary>Gets one line for the console.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string Line => this.Action switch
     {
-        PreparationAction.Rewritten => $"rewritten: {this.Name} ({this.Reason})",
-        PreparationAction.Instrumented => $"instrumented: {this.Name} ({this.Reason})",
+        PreparationAction.Rewritten => $"rewritten: {this.Name} ({(this.IsPackage ? "package; " : "")}{this.Reason})",
+        PreparationAction.Instrumented => $"instrumented: {this.Name} ({(this.IsPackage ? "package; " : "")}{this.Reason})",
         PreparationAction.UsedAsIs => $"used as is: {this.Name} ({this.Reason})",
         _ => $"{(this.IsWarning ? "warning: " : "")}left alone: {this.Name} ({this.Reason})",
     };
@@ -87,7 +90,7 @@ internal static class AssemblyClosure
             var (name, referencedBy) = queue.Dequeue();
             var isTest = referencedBy is null;
             var local = System.IO.Path.Combine(folder, name + ".dll");
-            var path = isTest ? System.IO.Path.GetFullPath(testAssembly) : File.Exists(local) ? local : packages.GetValueOrDefault(name);
+            var path = isTest ? System.IO.Path.GetFullPath(testAssembly) : File.Exists(local) ? local : packages.CacheFiles.GetValueOrDefault(name);
             var fromCache = path is not null && !isTest && !File.Exists(local);
 
             if (!isTest && (IsFramework(name) || (path is null && OtherFrameworkNames.Value.Contains(name))))
@@ -133,7 +136,7 @@ internal static class AssemblyClosure
             }
 
             var (decision, references) = Inspect(name, path, isTest);
-            decisions.Add(decision with { FromPackageCache = fromCache });
+            decisions.Add(decision with { FromPackageCache = fromCache, IsPackage = packages.Packages.Contains(name) });
             if (!decision.IsPrepared)
             {
                 continue;

@@ -3,7 +3,7 @@ namespace Systematic.Harness.Preparation;
 /// <summary>What preparation did with a closure, as lines for the console: one per assembly, the framework in one line.</summary>
 public static class ClosureReport
 {
-    /// <summary>Gets the lines: each assembly that is not the framework's (warnings first), then one line counting the framework's.</summary>
+    /// <summary>Gets the lines: warnings, then each prepared assembly, each other one left alone, and one line counting the framework's.</summary>
     public static IEnumerable<string> Lines(IReadOnlyList<AssemblyDecision> closure)
     {
         foreach (var decision in closure.Where(d => d.IsWarning))
@@ -11,7 +11,12 @@ public static class ClosureReport
             yield return decision.Line;
         }
 
-        foreach (var decision in closure.Where(d => !d.IsWarning && d.Reason != "framework"))
+        foreach (var decision in closure.Where(d => !d.IsWarning && d.IsPrepared))
+        {
+            yield return decision.Line;
+        }
+
+        foreach (var decision in closure.Where(d => !d.IsWarning && !d.IsPrepared && d.Reason != "framework"))
         {
             yield return decision.Line;
         }

@@ -3,19 +3,23 @@ using System.Text.Json;
 namespace Systematic.Harness.Preparation;
 
 /// <summary>
-/// Where the NuGet package assemblies a test assembly's <c>.deps.json</c> names live when they are not in its folder
-/// (a class library's build output leaves them in the package cache): assembly name to file.
+/// The NuGet package assemblies a test assembly's <c>.deps.json</c> names: which assemblies come from packages, and
+/// where they live in the package cache (a class library's build output leaves them there).
 /// </summary>
-internal static class PackageAssets
+/// <param name="CacheFiles">Assembly name to its file in a package folder.</param>
+/// <param name="Packages">The names of every assembly that comes from a package.</param>
+internal sealed record PackageAssets(IReadOnlyDictionary<string, string> CacheFiles, IReadOnlySet<string> Packages)
 {
     /// <summary>Reads the runtime assets of every package in <paramref name="assembly"/>'s deps.json and finds them in the package folders.</summary>
-    public static IReadOnlyDictionary<string, string> Read(string assembly)
+    public static PackageAssets Read(string assembly)
     {
         var found = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var packages = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var result = new PackageAssets(found, packages);
         var deps = Path.ChangeExtension(Path.GetFullPath(assembly), ".deps.json");
         if (!File.Exists(deps))
         {
-            return found;
+            return result;
         }
 
         JsonDocument document;
@@ -25,7 +29,7 @@ internal static class PackageAssets
         }
         catch (JsonException)
         {
-            return found;
+            return result;
         }
 
         using (document)
@@ -33,7 +37,7 @@ internal static class PackageAssets
             var root = document.RootElement;
             if (!root.TryGetProperty("targets", out var targets) || !root.TryGetProperty("libraries", out var libraries) || targets.ValueKind != JsonValueKind.Object)
             {
-                return found;
+                return result;
             }
 
             var roots = PackageRoots(assembly);
@@ -42,7 +46,7 @@ internal static class PackageAssets
                 : targets.EnumerateObject().Select(p => p.Value).FirstOrDefault();
             if (target.ValueKind != JsonValueKind.Object)
             {
-                return found;
+                return result;
             }
 
             foreach (var library in target.EnumerateObject())
@@ -57,6 +61,7 @@ internal static class PackageAssets
                 foreach (var asset in runtime.EnumerateObject())
                 {
                     var assemblyName = Path.GetFileNameWithoutExtension(asset.Name);
+                    packages.Add(assemblyName);
                     if (found.ContainsKey(assemblyName))
                     {
                         continue;
@@ -75,7 +80,7 @@ internal static class PackageAssets
             }
         }
 
-        return found;
+        return result;
     }
 
     /// <summary>The package folders, in the order the host probes them: the app's runtimeconfig.dev.json, NUGET_PACKAGES, the user's cache, fallback folders.</summary>

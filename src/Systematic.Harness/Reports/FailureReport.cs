@@ -108,6 +108,12 @@ public static class FailureReport
         }
     }
 
+    /// <summary>
+    /// Runs stock Coyote's command-line tool from anywhere, with no tool manifest: the .NET 10 SDK fetches the exact
+    /// version once and runs it on the newer runtime (it targets net8.0).
+    /// </summary>
+    public static readonly string StockCoyote = $"dotnet tool exec Microsoft.Coyote.CLI@{Replayer.CoyoteVersion} --allow-roll-forward -y --";
+
     /// <summary>Gets the exact replay commands for a failure.</summary>
     public static ReplayCommands Commands(string folder, string assembly, string trace, string test)
     {
@@ -116,7 +122,7 @@ public static class FailureReport
             : "systematic";
         return new ReplayCommands(
             $"{cli} replay {Quote(folder)}",
-            $"dotnet tool run coyote replay {Quote(assembly)} {Quote(trace)} -m {test}");
+            $"{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
 
     /// <summary>Renders <c>report.md</c>.</summary>
