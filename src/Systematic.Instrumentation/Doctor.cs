@@ -54,17 +54,7 @@ public static class Doctor
     /// <summary>Examines <paramref name="assemblyPath"/>; findings are in source order.</summary>
     public static IReadOnlyList<DoctorFinding> Examine(string assemblyPath)
     {
-        var hasSymbols = System.IO.File.Exists(System.IO.Path.ChangeExtension(assemblyPath, ".pdb"));
-        ModuleDefinition module;
-        try
-        {
-            module = ModuleDefinition.ReadModule(assemblyPath, new ReaderParameters { ReadSymbols = hasSymbols, ReadingMode = ReadingMode.Deferred });
-        }
-        catch (SymbolsNotMatchingException)
-        {
-            module = ModuleDefinition.ReadModule(assemblyPath, new ReaderParameters { ReadSymbols = false, ReadingMode = ReadingMode.Deferred });
-        }
-
+        var (module, _) = ModuleReading.Read(assemblyPath, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
         using (module)
         {
             var findings = new List<DoctorFinding>();

@@ -59,26 +59,12 @@ public static class Instrumenter
         using var resolver = new DefaultAssemblyResolver();
         resolver.AddSearchDirectory(inputDirectory);
         resolver.AddSearchDirectory(System.IO.Path.GetDirectoryName(recordingPath)!);
-        var hasSymbols = File.Exists(System.IO.Path.ChangeExtension(input, ".pdb"));
-        ModuleDefinition Read(bool symbols) => ModuleDefinition.ReadModule(input, new ReaderParameters
+        var (read, hasSymbols) = ModuleReading.Read(input, new ReaderParameters
         {
-            ReadSymbols = symbols,
             AssemblyResolver = resolver,
             ReadingMode = ReadingMode.Immediate,
             InMemory = true,
         });
-        ModuleDefinition read;
-        try
-        {
-            read = Read(hasSymbols);
-        }
-        catch (SymbolsNotMatchingException)
-        {
-            // A stale PDB: instrument without source lines rather than not at all.
-            hasSymbols = false;
-            read = Read(false);
-        }
-
         using var module = read;
         if (!IsCoyoteRewritten(module))
         {

@@ -15,6 +15,9 @@ internal static class Paths
 
     public static string Misbehaving => Sample("Samples.Misbehaving");
 
+    /// <summary>Gets the test assembly of the sample solution (tests, two libraries, a NuGet package left in the package cache).</summary>
+    public static string Solution => Sample(Path.Combine("Samples.Solution", "Booking.Tests"), "Booking.Tests");
+
     public static string NewTempDir(string name)
     {
         var dir = Path.Combine(Path.GetTempPath(), "systematic-tests", $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)]);
@@ -22,10 +25,12 @@ internal static class Paths
         return dir;
     }
 
-    private static string Sample(string name)
+    private static string Sample(string name) => Sample(name, name);
+
+    private static string Sample(string project, string name)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(RepoRoot, "tests", name, "bin", configuration, "net10.0", name + ".dll");
+        return Path.Combine(RepoRoot, "tests", project, "bin", configuration, "net10.0", name + ".dll");
     }
 
     private static string FindRoot()

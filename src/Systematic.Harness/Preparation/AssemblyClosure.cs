@@ -43,11 +43,13 @@ public sealed record AssemblyDecision(string Name, PreparationAction Action, str
     [System.Text.Json.Serialization.JsonIgnore]
     public string Line => this.Action switch
     {
-        PreparationAction.Rewritten => $"rewritten: {this.Name} ({(this.IsPackage ? "package; " : "")}{this.Reason})",
-        PreparationAction.Instrumented => $"instrumented: {this.Name} ({(this.IsPackage ? "package; " : "")}{this.Reason})",
-        PreparationAction.UsedAsIs => $"used as is: {this.Name} ({this.Reason})",
-        _ => $"{(this.IsWarning ? "warning: " : "")}left alone: {this.Name} ({this.Reason})",
+        PreparationAction.Rewritten => $"{this.Warning}rewritten: {this.Name} ({(this.IsPackage ? "package; " : "")}{this.Reason})",
+        PreparationAction.Instrumented => $"{this.Warning}instrumented: {this.Name} ({(this.IsPackage ? "package; " : "")}{this.Reason})",
+        PreparationAction.UsedAsIs => $"{this.Warning}used as is: {this.Name} ({this.Reason})",
+        _ => $"{this.Warning}left alone: {this.Name} ({this.Reason})",
     };
+
+    private string Warning => this.IsWarning ? "warning: " : "";
 }
 
 /// <summary>
@@ -85,6 +87,8 @@ internal static class AssemblyClosure
         seen.Add(testName);
         var recording = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { typeof(Recording.Recorder).Assembly.GetName().Name!, typeof(FailureKind).Assembly.GetName().Name! };
 
+        void Add(AssemblyDecision decision) => decisions.Add(decision with { IsPackage = packages.Packages.Contains(decision.Name) });
+
         while (queue.Count > 0)
         {
             var (name, referencedBy) = queue.Dequeue();
@@ -95,48 +99,54 @@ internal static class AssemblyClosure
 
             if (!isTest && (IsFramework(name) || (path is null && OtherFrameworkNames.Value.Contains(name))))
             {
-                decisions.Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "framework", path));
+                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "framework", path));
                 continue;
             }
 
             if (!isTest && (name.StartsWith("Systematic.", StringComparison.OrdinalIgnoreCase) && recording.Contains(name)))
             {
-                decisions.Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "Systematic's own", path));
+                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "Systematic's own", path));
+                continue;
+            }
+
+            if (!isTest && CoyoteIgnores(name))
+            {
+                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "Coyote's rewriter never rewrites it", path));
                 continue;
             }
 
             if (!isTest && IsTestFramework(name))
             {
-                decisions.Add(new AssemblyDecision(name, PreparationAction.LeftAlone, name.StartsWith("Microsoft.Coyote", StringComparison.OrdinalIgnoreCase) ? "Coyote" : "test framework", path));
-                continue;
-            }
-
-            if (path is null)
-            {
-                decisions.Add(new AssemblyDecision(name, PreparationAction.LeftAlone, $"missing: referenced by {referencedBy} but not in {folder} nor in the NuGet package cache") { IsWarning = true });
+                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, name.StartsWith("Microsoft.Coyote", StringComparison.OrdinalIgnoreCase) ? "Coyote" : "test framework", path));
                 continue;
             }
 
             if (!isTest && options.Excludes(name) is { } exclude)
             {
-                decisions.Add(new AssemblyDecision(name, PreparationAction.LeftAlone, $"excluded by --exclude {exclude}", path));
+                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, $"excluded by --exclude {exclude}", path));
                 continue;
             }
 
             if (!isTest && !options.Includes(name))
             {
-                decisions.Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "not matched by any --include", path));
+                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "not matched by any --include", path));
                 continue;
             }
 
             if (!isTest && config is not null && config.Leaves(name) is { } why)
             {
-                decisions.Add(new AssemblyDecision(name, PreparationAction.LeftAlone, why, path));
+                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, why, path));
                 continue;
             }
 
-            var (decision, references) = Inspect(name, path, isTest);
-            decisions.Add(decision with { FromPackageCache = fromCache, IsPackage = packages.Packages.Contains(name) });
+            if (path is null)
+            {
+                throw new HarnessException(
+                    $"{name}.dll, referenced by {referencedBy}, is neither in {folder} nor in the NuGet package cache: rebuild the tests, or leave it out with --exclude {name}.");
+            }
+
+            var (decision, references) = Inspect(name, path, isTest, referencedBy);
+            Add(decision with { FromPackageCache = fromCache });
             if (!decision.IsPrepared)
             {
                 continue;
@@ -155,7 +165,7 @@ internal static class AssemblyClosure
     }
 
     /// <summary>Reads what the assembly is (and whom it references) and decides whether it can be prepared.</summary>
-    private static (AssemblyDecision Decision, IReadOnlyList<string> References) Inspect(string name, string path, bool isTest)
+    private static (AssemblyDecision Decision, IReadOnlyList<string> References) Inspect(string name, string path, bool isTest, string? referencedBy)
     {
         ModuleDefinition module;
         try
@@ -164,12 +174,9 @@ internal static class AssemblyClosure
         }
         catch (Exception e) when (e is BadImageFormatException or IOException or InvalidOperationException or ArgumentException or NotSupportedException)
         {
-            if (isTest)
-            {
-                throw new HarnessException(e is IOException ? $"Cannot read {path}: {e.Message}" : $"Not a .NET assembly: {path}");
-            }
-
-            return (new AssemblyDecision(name, PreparationAction.LeftAlone, $"not a readable .NET assembly ({OneLine(e.Message)})", path) { IsWarning = true }, []);
+            throw new HarnessException(isTest
+                ? e is IOException ? $"Cannot read {path}: {e.Message}" : $"Not a .NET assembly: {path}"
+                : $"{path}, referenced by {referencedBy}, is not a readable .NET assembly ({OneLine(e.Message)}): rebuild the tests, or leave it out with --exclude {name}.");
         }
 
         using (module)
@@ -198,6 +205,9 @@ internal static class AssemblyClosure
             return (new AssemblyDecision(name, PreparationAction.Rewritten, isTest ? "the test assembly" : "reached from the tests", path), references);
         }
     }
+
+    /// <summary>Assemblies on Coyote 1.7.11's own ignore list (<c>RewritingOptions</c>) that are not Coyote's or a test platform's.</summary>
+    private static bool CoyoteIgnores(string name) => name.Equals("Newtonsoft.Json", StringComparison.OrdinalIgnoreCase);
 
     internal static bool IsTestFramework(string name) =>
         TestFrameworkPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase));

@@ -24,7 +24,7 @@ internal static class PreparedCopy
     public static (string Path, IReadOnlyList<AssemblyDecision> Decisions, string Note) Get(string source, IReadOnlyList<AssemblyDecision> decisions, string cacheRoot, PreparationOptions options)
     {
         var name = System.IO.Path.GetFileNameWithoutExtension(source);
-        var key = Key(source, decisions, options);
+        var key = Key(source, decisions, options, cacheRoot);
         var folder = System.IO.Path.Combine(cacheRoot, $"{name}-{key}");
         var target = System.IO.Path.Combine(folder, System.IO.Path.GetFileName(source));
         string? damage = null;
@@ -40,22 +40,26 @@ internal static class PreparedCopy
             Discard(folder);
         }
 
-        var (built, elapsed) = Build(source, decisions, folder);
+        var (built, elapsed) = Build(source, decisions, folder, cacheRoot);
         var note = $"prepared into {folder} in {elapsed.TotalSeconds:0.0} s";
         return (target, built, damage is null ? note : $"the cached copy was damaged ({damage}): {note}");
     }
 
-    private static (IReadOnlyList<AssemblyDecision> Decisions, TimeSpan Elapsed) Build(string source, IReadOnlyList<AssemblyDecision> decisions, string folder)
+    private static (IReadOnlyList<AssemblyDecision> Decisions, TimeSpan Elapsed) Build(string source, IReadOnlyList<AssemblyDecision> decisions, string folder, string cacheRoot)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var scratch = folder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(folder)!);
-            CopyDirectory(System.IO.Path.GetDirectoryName(source)!, scratch);
-            foreach (var d in decisions.Where(d => d.IsPrepared && d.FromPackageCache))
+            CopyDirectory(System.IO.Path.GetDirectoryName(source)!, scratch, cacheRoot);
+            // Like `dotnet publish`: every package assembly the tests may load, prepared or not, next to them.
+            foreach (var path in PackageAssets.Read(source).CacheFiles.Values)
             {
-                CopyAssembly(d.Path!, scratch);
+                if (!File.Exists(System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(path))))
+                {
+                    CopyAssembly(path, scratch);
+                }
             }
 
             var final = Rewrite(scratch, decisions);
@@ -92,10 +96,14 @@ internal static class PreparedCopy
         }
     }
 
-    /// <summary>Rewrites every assembly of the set by one Coyote run; one the rewriter rejects is left out with its reason, and the rest rewritten again.</summary>
+    /// <summary>
+    /// Rewrites every assembly of the set by one Coyote run. One the rewriter rejects is tried again without its PDB
+    /// (a stale or damaged PDB is the usual cause), then left out with its reason; the rest are rewritten again.
+    /// </summary>
     private static List<AssemblyDecision> Rewrite(string scratch, IReadOnlyList<AssemblyDecision> decisions)
     {
         var final = decisions.ToList();
+        var withoutPdb = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var set = final.Where(d => d.Action == PreparationAction.Rewritten).ToList();
@@ -112,12 +120,23 @@ internal static class PreparedCopy
             catch (RewriteException e)
             {
                 // Coyote replaces each assembly as it goes: put the originals back, find who it rejects, try again without them.
-                Restore(scratch, set);
+                // A failed run leaves the files it read open until they are finalized.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                Restore(scratch, set, withoutPdb);
                 var rejected = Culprits(scratch, set, e);
-                Restore(scratch, set);
+                Restore(scratch, set, withoutPdb);
                 foreach (var (culprit, reason) in rejected)
                 {
                     var index = final.FindIndex(d => d.Name == culprit.Name);
+                    var pdb = System.IO.Path.Combine(scratch, culprit.Name + ".pdb");
+                    if (withoutPdb.Add(culprit.Name) && File.Exists(pdb))
+                    {
+                        File.Delete(pdb);
+                        final[index] = culprit with { Reason = $"{culprit.Reason}; without source lines, as Coyote's rewriter cannot read its PDB ({reason})", IsWarning = true };
+                        continue;
+                    }
+
                     final[index] = culprit with { Action = PreparationAction.LeftAlone, Reason = $"Coyote's rewriter rejects it: {reason}", IsWarning = true };
                 }
 
@@ -133,7 +152,7 @@ internal static class PreparedCopy
             }
         }
 
-        throw new HarnessException($"Coyote's rewriter keeps failing on {System.IO.Path.GetFileName(scratch)}'s assemblies.");
+        throw new HarnessException($"Coyote's rewriter keeps failing on the assemblies of {System.IO.Path.GetFileName(decisions[0].Path)}.");
     }
 
     /// <summary>The assemblies of <paramref name="set"/> the rewriter rejects on their own, each with Coyote's message.</summary>
@@ -173,7 +192,7 @@ internal static class PreparedCopy
 
     private static string WriteConfiguration(string scratch, IReadOnlyList<AssemblyDecision> set, bool dryRunFolder = false)
     {
-        var path = System.IO.Path.Combine(scratch, dryRunFolder ? ".systematic-dry-run.coyote.json" : RewriteConfiguration.FileName + ".systematic");
+        var path = System.IO.Path.Combine(scratch, dryRunFolder ? ".systematic-dry-run.coyote.json" : "systematic." + RewriteConfiguration.FileName);
         var configuration = new Dictionary<string, object>
         {
             ["AssembliesPath"] = ".",
@@ -188,11 +207,11 @@ internal static class PreparedCopy
         return path;
     }
 
-    private static void Restore(string scratch, IReadOnlyList<AssemblyDecision> set)
+    private static void Restore(string scratch, IReadOnlyList<AssemblyDecision> set, IReadOnlySet<string> withoutPdb)
     {
         foreach (var d in set.Where(d => d.Path is not null))
         {
-            CopyAssembly(d.Path!, scratch);
+            CopyAssembly(d.Path!, scratch, withPdb: !withoutPdb.Contains(d.Name));
         }
     }
 
@@ -244,14 +263,26 @@ internal static class PreparedCopy
         return final;
     }
 
-    private static void CopyAssembly(string path, string folder)
+    private static void CopyAssembly(string path, string folder, bool withPdb = true)
     {
-        File.Copy(path, System.IO.Path.Combine(folder, System.IO.Path.GetFileName(path)), overwrite: true);
+        var copy = System.IO.Path.Combine(folder, System.IO.Path.GetFileName(path));
+        if (File.Exists(copy))
+        {
+            // Unlinked first: a reader that still has the old file open keeps it, the copy is a new file.
+            File.Delete(copy);
+        }
+
+        File.Copy(path, copy);
         var pdb = System.IO.Path.ChangeExtension(path, ".pdb");
         var target = System.IO.Path.Combine(folder, System.IO.Path.GetFileName(pdb));
-        if (File.Exists(pdb))
+        if (File.Exists(target))
         {
-            File.Copy(pdb, target, overwrite: true);
+            File.Delete(target);
+        }
+
+        if (withPdb && File.Exists(pdb))
+        {
+            File.Copy(pdb, target);
         }
     }
 
@@ -259,12 +290,12 @@ internal static class PreparedCopy
     /// The cache key: the content of every assembly to prepare, the name, size and time of every other file of the
     /// folder, this build's probes and pass, and the options.
     /// </summary>
-    private static string Key(string source, IReadOnlyList<AssemblyDecision> decisions, PreparationOptions options)
+    private static string Key(string source, IReadOnlyList<AssemblyDecision> decisions, PreparationOptions options, string cacheRoot)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var folder = System.IO.Path.GetDirectoryName(source)!;
         var prepared = decisions.Where(d => d.IsPrepared && d.Path is not null).Select(d => System.IO.Path.GetFullPath(d.Path!)).ToHashSet(StringComparer.Ordinal);
-        foreach (var file in EnumerateFiles(folder).Order(StringComparer.Ordinal))
+        foreach (var file in EnumerateFiles(folder, cacheRoot).Order(StringComparer.Ordinal))
         {
             var info = new FileInfo(file);
             Add(sha, System.IO.Path.GetRelativePath(folder, file));
@@ -303,8 +334,11 @@ internal static class PreparedCopy
         }
     }
 
-    /// <summary>The files of a build output that a prepared copy holds (report folders left in it are not).</summary>
-    internal static IEnumerable<string> EnumerateFiles(string folder)
+    /// <summary>
+    /// The files of a build output that a prepared copy holds: not report folders left in it, nor the folder that holds
+    /// the cache itself (reports written into the build output).
+    /// </summary>
+    internal static IEnumerable<string> EnumerateFiles(string folder, string? cacheRoot = null)
     {
         foreach (var file in Directory.EnumerateFiles(folder))
         {
@@ -313,9 +347,11 @@ internal static class PreparedCopy
 
         foreach (var dir in Directory.EnumerateDirectories(folder))
         {
-            if (System.IO.Path.GetFileName(dir) is not ("coyote-reports" or ".systematic"))
+            var full = System.IO.Path.GetFullPath(dir);
+            var holdsCache = cacheRoot is not null && (cacheRoot == full || cacheRoot.StartsWith(full + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal));
+            if (!holdsCache && System.IO.Path.GetFileName(dir) is not ("coyote-reports" or ".systematic" or ".assemblies"))
             {
-                foreach (var file in EnumerateFiles(dir))
+                foreach (var file in EnumerateFiles(dir, cacheRoot))
                 {
                     yield return file;
                 }
@@ -323,10 +359,10 @@ internal static class PreparedCopy
         }
     }
 
-    private static void CopyDirectory(string from, string to)
+    private static void CopyDirectory(string from, string to, string cacheRoot)
     {
         Directory.CreateDirectory(to);
-        foreach (var file in EnumerateFiles(from))
+        foreach (var file in EnumerateFiles(from, cacheRoot).ToList())
         {
             var target = System.IO.Path.Combine(to, System.IO.Path.GetRelativePath(from, file));
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
