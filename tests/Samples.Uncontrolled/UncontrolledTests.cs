@@ -11,7 +11,7 @@ public sealed class HitCounter
 
     public void Hit()
     {
-        // `lock` on a System.Threading.Lock compiles to Lock.EnterScope(), not Monitor: silently uncontrolled.
+        // `lock` on a System.Threading.Lock compiles to Lock.EnterScope(), not Monitor: silently uncontrolled by Coyote 1.7.11, controlled by Systematic.
         lock (_lock)
         {
             _hits++;
@@ -81,7 +81,7 @@ public static class UncontrolledTests
         });
     }
 
-    /// <summary>Task.WhenAll(t1, t2) binds to WhenAll(params ReadOnlySpan&lt;Task&gt;) on .NET 9+: uncontrolled.</summary>
+    /// <summary>Task.WhenAll(t1, t2) binds to WhenAll(params ReadOnlySpan&lt;Task&gt;) on .NET 9+: uncontrolled by Coyote 1.7.11, controlled by Systematic.</summary>
     [Test]
     public static async Task WhenAllSpanOverload()
     {
@@ -113,7 +113,7 @@ public static class UncontrolledTests
         Specification.Assert(results.Count == 2, "Both tasks should have run.");
     }
 
-    /// <summary>Task.WhenAny(t1, t2, t3) binds to WhenAny(params ReadOnlySpan&lt;Task&gt;) on .NET 9+: uncontrolled.</summary>
+    /// <summary>Task.WhenAny(t1, t2, t3) binds to WhenAny(params ReadOnlySpan&lt;Task&gt;) on .NET 9+: uncontrolled by Coyote 1.7.11, controlled by Systematic.</summary>
     [Test]
     public static async Task WhenAnySpanOverload()
     {
@@ -128,7 +128,7 @@ public static class UncontrolledTests
         Specification.Assert(results.Count == 3, "All three tasks should have run.");
     }
 
-    /// <summary>System.Threading.Lock with <c>lock (_lock)</c>: silently uncontrolled.</summary>
+    /// <summary>System.Threading.Lock with <c>lock (_lock)</c>: silently uncontrolled by Coyote 1.7.11, controlled by Systematic.</summary>
     [Test]
     public static async Task ThreadingLockCounter()
     {

@@ -15,6 +15,9 @@ internal static class Paths
 
     public static string Misbehaving => Sample("Samples.Misbehaving");
 
+    /// <summary>Gets an ordinary xunit v3 test project's assembly (test SDK, test platform and xunit next to it) that also holds Coyote tests.</summary>
+    public static string XunitProject => Sample("Samples.XunitProject");
+
     /// <summary>Gets the test assembly of the sample solution (tests, two libraries, a NuGet package left in the package cache).</summary>
     public static string Solution => Sample(Path.Combine("Samples.Solution", "Booking.Tests"), "Booking.Tests");
 

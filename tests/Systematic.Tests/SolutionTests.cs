@@ -59,6 +59,32 @@ public sealed class SolutionTests
         Assert.DoesNotContain(prepared.Closure, d => d.IsWarning);
     }
 
+    [Fact]
+    public void AnXunitTestProjectsOutputIsPreparedWithoutTouchingTheTestFrameworkOrTheRuntime()
+    {
+        var folder = Path.GetDirectoryName(Paths.XunitProject)!;
+
+        var prepared = PreparedAssembly.Prepare(Paths.XunitProject, Paths.NewTempDir("xunit"));
+
+        var copy = Path.GetDirectoryName(prepared.Path)!;
+        var closure = prepared.Closure.ToDictionary(d => d.Name);
+        Assert.True(closure["Samples.XunitProject"].IsPrepared && closure["Booking.Core"].IsPrepared);
+        foreach (var framework in new[] { "xunit.v3.core", "xunit.v3.assert", "Microsoft.Testing.Platform" })
+        {
+            Assert.Equal("test framework", closure[framework].Reason);
+        }
+
+        // Every assembly it did not prepare is in the copy exactly as built.
+        foreach (var file in Directory.EnumerateFiles(folder, "*.dll").Where(f => !closure.TryGetValue(Path.GetFileNameWithoutExtension(f), out var d) || !d.IsPrepared))
+        {
+            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(copy, Path.GetFileName(file)))), $"{Path.GetFileName(file)} changed");
+        }
+
+        Assert.Equal(["MutualHandOverBuggy", "MutualHandOverFixed"], prepared.Tests.Select(t => t.ShortName));
+        var outcome = new TestRunner(new RunOptions { Iterations = 300, Seed = 1 }).Run(prepared.Tests[0], Paths.NewTempDir("xunit-run"));
+        Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
+    }
+
     [Theory]
     [MemberData(nameof(Buggy))]
     public void EveryBugIsFoundWithItsKindAndReplaysInSystematicAndStockCoyote(string name, FailureKind kind)

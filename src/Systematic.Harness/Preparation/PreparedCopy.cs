@@ -115,6 +115,7 @@ internal static class PreparedCopy
             try
             {
                 CoyoteRewriter.Rewrite(WriteConfiguration(scratch, set));
+                KeepOwnCopiesOfCoyote(scratch, System.IO.Path.GetDirectoryName(decisions[0].Path!)!);
                 return final;
             }
             catch (RewriteException e)
@@ -153,6 +154,23 @@ internal static class PreparedCopy
         }
 
         throw new HarnessException($"Coyote's rewriter keeps failing on the assemblies of {System.IO.Path.GetFileName(decisions[0].Path)}.");
+    }
+
+    /// <summary>
+    /// Coyote's rewriter copies its own assemblies (and its telemetry's) into the folder it rewrites: where the build
+    /// output had them, put back the user's files, so that only what preparation rewrote differs from the build.
+    /// </summary>
+    private static void KeepOwnCopiesOfCoyote(string scratch, string source)
+    {
+        foreach (var name in new[] { "Microsoft.Coyote.dll", "Microsoft.Coyote.Test.dll", "Microsoft.Coyote.Actors.dll", "Microsoft.ApplicationInsights.dll" })
+        {
+            var original = System.IO.Path.Combine(source, name);
+            var copy = System.IO.Path.Combine(scratch, name);
+            if (File.Exists(original) && File.Exists(copy))
+            {
+                File.Copy(original, copy, overwrite: true);
+            }
+        }
     }
 
     /// <summary>The assemblies of <paramref name="set"/> the rewriter rejects on their own, each with Coyote's message.</summary>
