@@ -158,6 +158,14 @@ public static class Classifier
                 return this.Result(FailureKind.Hang, sentence, [], [], holdings, waitings, []);
             }
 
+            if (messageKind is FailureKind.Deadlock && this.AwaitedPromise(blocked) is { } promise)
+            {
+                // The wait no other wait explains: a TaskCompletionSource's task that no task still running completes.
+                var sentence = $"`{view.TaskName(promise.Waiter.Id)}` awaits `{view.TaskName(promise.Promise)}` at {LogView.Short(promise.Waiter.Blocked!.Site)}, and no task still running completes it: " +
+                    $"{blocked.Where(t => !this.log.Task(t.Id).Promise).Select(t => view.Logical(t.Id)).Distinct().Count()} task(s) are blocked for ever.";
+                return this.Result(FailureKind.Deadlock, sentence, [], [], holdings, waitings, []);
+            }
+
             if (messageKind is FailureKind.Deadlock && blocked.Count > 0)
             {
                 var first = blocked[0];
@@ -168,6 +176,15 @@ public static class Classifier
 
             return FromMessageOnly(message) with { Holdings = holdings, Waitings = waitings };
         }
+
+        /// <summary>A blocked task that awaits an unfinished TaskCompletionSource's task, the innermost such wait first (the latest recorded).</summary>
+        private (TaskState Waiter, int Promise)? AwaitedPromise(IReadOnlyList<TaskState> blocked) =>
+            blocked
+                .Where(t => !this.log.Task(t.Id).Promise && t.Blocked is AwaitingTasks)
+                .OrderByDescending(t => t.Blocked!.Seq)
+                .SelectMany(t => ((AwaitingTasks)t.Blocked!).Targets.Where(p => p > 0 && this.log.Task(p).Promise && !view.Ended(p)).Select(p => (t, p)))
+                .Select(x => ((TaskState, int)?)x)
+                .FirstOrDefault();
 
         private Diagnosis Result(FailureKind kind, string sentence, IReadOnlyList<string> resources, IReadOnlyList<WaitLink> cycle, IReadOnlyList<Holding> holdings, IReadOnlyList<Waiting> waitings, IReadOnlyList<string> consequences) =>
             new(kind, sentence, consequences, resources, cycle, holdings, waitings, message);

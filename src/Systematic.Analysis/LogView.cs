@@ -149,6 +149,11 @@ public sealed class LogView
     private static string ShortEntry(TaskInfo task)
     {
         var entry = task.Entry;
+        if (task.Promise)
+        {
+            return entry;
+        }
+
         if (task.Id == 1)
         {
             var dot = entry.LastIndexOf('.');

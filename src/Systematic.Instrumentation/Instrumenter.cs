@@ -178,6 +178,13 @@ public static class Instrumenter
                     continue;
                 }
 
+                if (instruction.OpCode == OpCodes.Newobj && IlEditing.ElementName(called.DeclaringType) is "System.Threading.Tasks.TaskCompletionSource" or "System.Threading.Tasks.TaskCompletionSource`1")
+                {
+                    // Named for where it was made, should a task ever wait for it for ever.
+                    this.AfterCreation(il, method, instruction, probes.CompletionSourceCreated, il.Create(OpCodes.Ldstr, sites[instruction]));
+                    continue;
+                }
+
                 if (instruction.OpCode == OpCodes.Newobj && called.DeclaringType.FullName is "System.Object" or "System.Threading.Lock")
                 {
                     // A possible lock object: remember where it was made, so it is known by that site and order.

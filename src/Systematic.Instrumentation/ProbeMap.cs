@@ -15,6 +15,8 @@ internal sealed class ProbeMap
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task`1"] = typeof(TaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory"] = typeof(TaskFactoryProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory`1"] = typeof(TaskFactoryProbes),
+        ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskCompletionSource"] = typeof(TaskCompletionProbes),
+        ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskCompletionSource`1"] = typeof(TaskCompletionProbes),
 
         // What Coyote 1.7.11 leaves uncontrolled on .NET 9+, that Systematic controls itself.
         ["System.Threading.Lock"] = typeof(LockProbes),
@@ -51,6 +53,9 @@ internal sealed class ProbeMap
 
     /// <summary>Gets the probe after <c>new object()</c> and <c>new Lock()</c>: where a lock object was made.</summary>
     public MethodDefinition LockCreated { get; private init; } = null!;
+
+    /// <summary>Gets the probe after a <c>TaskCompletionSource</c> is constructed.</summary>
+    public MethodDefinition CompletionSourceCreated { get; private init; } = null!;
 
     /// <summary>Returns whether calls on <paramref name="type"/> may have a probe: Coyote's controlled types, and the .NET 9+ types Systematic controls.</summary>
     public static bool IsProbedType(TypeReference type) => ProbeTypes.ContainsKey(IlEditing.ElementName(type));
@@ -104,6 +109,7 @@ internal sealed class ProbeMap
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.EnterCallerSite)),
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.ExitCallerSite))),
             LockCreated = Method(typeof(MonitorProbes), nameof(MonitorProbes.Created)),
+            CompletionSourceCreated = Method(typeof(TaskCompletionProbes), nameof(TaskCompletionProbes.Created)),
             Primitives = new PrimitiveProbeMethods(
                 Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.Created)),
                 Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.BeginAcquire)),

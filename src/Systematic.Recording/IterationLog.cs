@@ -128,9 +128,9 @@ public sealed class IterationLog
         return info;
     }
 
-    internal TaskInfo AddTask(string entry, string? site, int parent, bool inline)
+    internal TaskInfo AddTask(string entry, string? site, int parent, bool inline, bool promise = false)
     {
-        var info = new TaskInfo(this.tasks.Count + 1, entry, site, parent, inline);
+        var info = new TaskInfo(this.tasks.Count + 1, entry, site, parent, inline) { Promise = promise };
         this.tasks.Add(info);
         return info;
     }

@@ -227,6 +227,8 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly HashSet<int> livesOn = [];
     private readonly HashSet<Task> inlineTasks = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<object, (string? Site, string? Hint)> completionSources = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Task, object> completionTasks = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, int> inlineDepth = [];
     private readonly Dictionary<int, (int Resource, string? Site, Task? Awaited)> pendingAsyncWaits = [];
@@ -351,9 +353,9 @@ internal sealed class Session(int id, IterationLog log)
 
     public bool TryGetResource(object target, out ResourceInfo info) => this.resources.TryGetValue(target, out info!);
 
-    public TaskInfo StartTask(string entry, string? site, bool inline)
+    public TaskInfo StartTask(string entry, string? site, bool inline, bool promise = false)
     {
-        var info = this.Log.AddTask(entry, site, Recorder.CurrentTask, inline);
+        var info = this.Log.AddTask(entry, site, Recorder.CurrentTask, inline, promise);
         this.Emit(EventKind.TaskStart, info.Id, 0, site);
         return info;
     }
@@ -380,6 +382,37 @@ internal sealed class Session(int id, IterationLog log)
         {
             this.Emit(EventKind.TaskEnd, id, 0, null);
         }
+    }
+
+    /// <summary>Remembers where a task completion source was made and what it is stored into.</summary>
+    public void NoteCompletionSource(object source, string site, string? hint) =>
+        this.completionSources[source] = (AsyncProbes.Site(site) ?? site, hint);
+
+    /// <summary>Remembers which completion source hands out <paramref name="task"/>.</summary>
+    public void NoteCompletionTask(Task task, object source)
+    {
+        if (!task.IsCompleted && !this.taskIds.ContainsKey(task))
+        {
+            this.completionTasks[task] = source;
+        }
+    }
+
+    /// <summary>
+    /// The task id of an awaited task a completion source hands out, made on first await: a task of its own, named for
+    /// the source and where it was created, that ends when the source completes it. Null when the task is not one.
+    /// </summary>
+    public int? CompletionTaskId(Task task)
+    {
+        if (!this.completionTasks.Remove(task, out var source))
+        {
+            return null;
+        }
+
+        var (site, hint) = this.completionSources.GetValueOrDefault(source);
+        var name = hint is null ? "TaskCompletionSource" : $"TaskCompletionSource {hint}";
+        var info = this.StartTask(site is null ? name : $"{name} ({SourceSite.ShortOf(site)})", site, false, promise: true);
+        this.BindTask(task, info.Id);
+        return info.Id;
     }
 
     /// <summary>Notes the task of an async call run as part of its caller's task (awaited at once).</summary>
@@ -428,6 +461,8 @@ internal sealed class Session(int id, IterationLog log)
 
     public int[] Targets(Task awaited) =>
         this.joins.TryGetValue(awaited, out var parts) ? parts : [this.TaskId(awaited)];
+
+    private int TaskId(Task task) => this.taskIds.TryGetValue(task, out var id) ? id : this.CompletionTaskId(task) ?? -1;
 
     public void ObserveCompletions()
     {
@@ -488,5 +523,4 @@ internal sealed class Session(int id, IterationLog log)
         return parts.Count == 0 ? null : string.Join("; ", parts);
     }
 
-    private int TaskId(Task task) => this.taskIds.TryGetValue(task, out var id) ? id : -1;
 }

@@ -23,7 +23,11 @@ public sealed record ResourceInfo(int Id, ResourceKind Kind, string Name, string
 /// <param name="Site">Where it was started, or null.</param>
 /// <param name="Parent">Task that started it, or 0.</param>
 /// <param name="Inline">True when its caller awaited it at once: it is part of the caller's flow.</param>
-public sealed record TaskInfo(int Id, string Entry, string? Site, int Parent, bool Inline);
+public sealed record TaskInfo(int Id, string Entry, string? Site, int Parent, bool Inline)
+{
+    /// <summary>Gets a value indicating whether this "task" is the one a <see cref="TaskCompletionSource"/> hands out: it runs no code and ends when the source is completed.</summary>
+    public bool Promise { get; init; }
+}
 
 /// <summary>A lock order: <paramref name="Acquired"/> taken by <paramref name="Task"/> while it held <paramref name="Held"/> (and the other locks in <paramref name="Others"/>).</summary>
 public sealed record LockOrder(int Held, int Acquired, string? HeldSite, string? AcquireSite, int Task, IReadOnlyList<int> Others)

@@ -24,11 +24,12 @@ public sealed class SolutionTests
         { "MutualHandOverBuggy", FailureKind.LockOrderDeadlock },
         { "ReservedEncoderBuggy", FailureKind.SelfDeadlock },
         { "ReloadReentryBuggy", FailureKind.SelfDeadlock },
+        { "EmptyScheduleBuggy", FailureKind.Deadlock },
     };
 
     public static TheoryData<string> Fixed => new()
     {
-        "ReserveWhilePromotingFixed", "DeclinedCardFixed", "MutualHandOverFixed", "RenderPairFixed", "ReloadReentryFixed",
+        "ReserveWhilePromotingFixed", "DeclinedCardFixed", "MutualHandOverFixed", "RenderPairFixed", "ReloadReentryFixed", "EmptyScheduleFixed",
     };
 
     [Fact]
@@ -133,6 +134,18 @@ public sealed class SolutionTests
         Assert.Contains("FareCache.cs:", outcome.Diagnosis.Sentence, StringComparison.Ordinal);
         var log = FailureReport.Read(outcome.ReportDir!).Log!;
         Assert.DoesNotContain(log.Resources, r => r.Name.Contains("_mutex", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ATaskCompletionSourceNoRunningTaskCompletesIsNamedWithWhereItWasCreated()
+    {
+        var test = Prepared.Value.Tests.Single(t => t.ShortName == "EmptyScheduleBuggy");
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 100, Seed = 2 }).Run(test, Paths.NewTempDir("promise"));
+
+        Assert.Equal(FailureKind.Deadlock, outcome.Kind);
+        Assert.StartsWith("`CountShowsAsync` awaits `TaskCompletionSource ScheduleWarmup._ready (Warmup.cs:6)` at Warmup.cs:", outcome.Diagnosis!.Sentence, StringComparison.Ordinal);
+        Assert.Contains("no task still running completes it", outcome.Diagnosis.Sentence, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -123,3 +123,24 @@ public static class PosterTests
         Specification.Assert(renderer.Rendered.Count == 3, $"Three posters should be rendered, not {renderer.Rendered.Count}.");
     }
 }
+
+public static class WarmupTests
+{
+    /// <summary>A request waits for the schedule; loading an empty schedule never opens the gate.</summary>
+    [Test]
+    [ExpectedFailure(FailureKind.Deadlock)]
+    public static async Task EmptyScheduleBuggy()
+    {
+        var warmup = new ScheduleWarmup();
+
+        await Task.WhenAll(Task.Run(() => warmup.LoadAsync([])), Task.Run(warmup.CountShowsAsync));
+    }
+
+    [Test]
+    public static async Task EmptyScheduleFixed()
+    {
+        var warmup = new ScheduleWarmup();
+
+        await Task.WhenAll(Task.Run(() => warmup.LoadOrOpenAsync([])), Task.Run(warmup.CountShowsAsync));
+    }
+}
