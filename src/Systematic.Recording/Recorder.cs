@@ -424,6 +424,9 @@ internal sealed class Session(int id, IterationLog log)
         }
     }
 
+    /// <summary>Returns whether <paramref name="task"/> is one a probe saw start (or a join of such tasks).</summary>
+    public bool IsKnownTask(Task task) => this.taskIds.ContainsKey(task) || this.joins.ContainsKey(task);
+
     /// <summary>Returns whether <paramref name="task"/> is an async call run as part of its caller's task.</summary>
     public bool IsInline(Task task) => this.inlineTasks.Contains(task);
 

@@ -293,13 +293,12 @@ public static class TaskProbes
         }
 
         var current = Recorder.CurrentTask;
-        var targets = session.Targets(task);
-        if (targets is [-1] && session.State.Tasks.TryGetValue(current, out var state) && state.Blocked is WaitingForResource)
+        if (!session.IsKnownTask(task) && session.State.Tasks.TryGetValue(current, out var state) && state.Blocked is WaitingForResource)
         {
-            // Awaiting the task of a semaphore wait that was already recorded as such.
+            // Awaiting the task of a semaphore or lock wait that was already recorded as such (a primitive's own promise).
             return;
         }
 
-        session.Emit(EventKind.Await, current, 0, site, awaited: targets);
+        session.Emit(EventKind.Await, current, 0, site, awaited: session.Targets(task));
     }
 }
