@@ -28,13 +28,12 @@ internal static class Paths
         return dir;
     }
 
+    /// <summary>Gets the build configuration these tests were built with.</summary>
+    public static string Configuration { get; } = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
     private static string Sample(string name) => Sample(name, name);
 
-    private static string Sample(string project, string name)
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(RepoRoot, "tests", project, "bin", configuration, "net10.0", name + ".dll");
-    }
+    private static string Sample(string project, string name) => Path.Combine(RepoRoot, "tests", project, "bin", Configuration, "net10.0", name + ".dll");
 
     private static string FindRoot()
     {

@@ -21,7 +21,8 @@ public sealed class ToolTests
         var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(root, "nuget") };
         Assert.False(Paths.RepoRoot.StartsWith(root, StringComparison.Ordinal) || root.StartsWith(Paths.RepoRoot, StringComparison.Ordinal));
 
-        Run("dotnet", ["pack", Path.Combine(Paths.RepoRoot, "src", "Systematic.Cli"), "--no-build", "-o", feed, $"-p:Version={version}"], Paths.RepoRoot, environment);
+        // The build these tests run on (pack defaults to Release, which may be older or missing).
+        Run("dotnet", ["pack", Path.Combine(Paths.RepoRoot, "src", "Systematic.Cli"), "--no-build", "-c", Paths.Configuration, "-o", feed, $"-p:Version={version}"], Paths.RepoRoot, environment);
         Run("dotnet", ["tool", "install", "--tool-path", tools, "Systematic.Tool", "--version", version, "--add-source", feed], root, environment);
         Directory.CreateDirectory(Path.Combine(user, "bin"));
         foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(Paths.Solution)!))
