@@ -329,7 +329,7 @@ namespace Systematic.Benchmarks
 
         private static Dictionary<string, MethodInfo> LoadPlain(string path)
         {
-            var context = new TestLoadContext(Path.GetDirectoryName(path)!);
+            var context = new TestLoadContext(path);
             var assembly = context.LoadFromAssemblyPath(path);
             return assembly.GetTypes().SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
                 .Where(m => m.CustomAttributes.Any(a => a.AttributeType.FullName == "Microsoft.Coyote.SystematicTesting.TestAttribute"))

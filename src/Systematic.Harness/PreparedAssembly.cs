@@ -137,7 +137,7 @@ public sealed class PreparedAssembly
         Assembly assembly;
         try
         {
-            var context = new TestLoadContext(System.IO.Path.GetDirectoryName(this.Path)!);
+            var context = new TestLoadContext(this.Path);
             assembly = context.LoadFromAssemblyPath(this.Path);
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException)

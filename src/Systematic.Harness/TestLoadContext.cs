@@ -5,14 +5,33 @@ namespace Systematic.Harness;
 
 /// <summary>
 /// Loads a prepared assembly and its dependencies from its cache folder, sharing Coyote and Systematic's recording
-/// assemblies with the harness so that both see one runtime and one recorder.
+/// assemblies with the harness so that both see one runtime and one recorder. What the folder's top level does not
+/// hold (a runtime-specific assembly under <c>runtimes/</c>, a satellite under a culture folder, a native library) is
+/// resolved through the test assembly's <c>.deps.json</c>, as the host would.
 /// </summary>
-internal sealed class TestLoadContext(string directory) : AssemblyLoadContext($"systematic:{directory}")
+internal sealed class TestLoadContext : AssemblyLoadContext
 {
     private static readonly HashSet<string> Shared = new(StringComparer.OrdinalIgnoreCase)
     {
         "Microsoft.Coyote", "Microsoft.Coyote.Test", "Microsoft.Coyote.Actors", "Systematic.Recording", "Systematic.Annotations", "xunit.abstractions",
     };
+
+    private readonly string directory;
+    private readonly AssemblyDependencyResolver? resolver;
+
+    public TestLoadContext(string assemblyPath)
+        : base($"systematic:{assemblyPath}")
+    {
+        this.directory = Path.GetDirectoryName(assemblyPath)!;
+        try
+        {
+            this.resolver = new AssemblyDependencyResolver(assemblyPath);
+        }
+        catch (InvalidOperationException)
+        {
+            // No usable deps.json: the folder's top level is all there is.
+        }
+    }
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
@@ -21,7 +40,16 @@ internal sealed class TestLoadContext(string directory) : AssemblyLoadContext($"
             return null;
         }
 
-        var path = Path.Combine(directory, assemblyName.Name + ".dll");
-        return File.Exists(path) ? this.LoadFromAssemblyPath(path) : null;
+        // The prepared (rewritten, instrumented) copies sit at the top level: they win over what deps.json names.
+        var path = Path.Combine(this.directory, assemblyName.Name + ".dll");
+        if (string.IsNullOrEmpty(assemblyName.CultureName) && File.Exists(path))
+        {
+            return this.LoadFromAssemblyPath(path);
+        }
+
+        return this.resolver?.ResolveAssemblyToPath(assemblyName) is { } resolved && File.Exists(resolved) ? this.LoadFromAssemblyPath(resolved) : null;
     }
+
+    protected override IntPtr LoadUnmanagedDll(string unmanagedDllName) =>
+        this.resolver?.ResolveUnmanagedDllToPath(unmanagedDllName) is { } path ? this.LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
 }
