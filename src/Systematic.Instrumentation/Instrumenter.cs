@@ -140,9 +140,12 @@ public static class Instrumenter
                 : null;
         }
 
+        /// <summary>Whether the method returns a Task, a ValueTask or their generic forms: what an async method's caller awaits.</summary>
         private static bool ReturnsTask(MethodReference method) =>
-            method.ReturnType.FullName == "System.Threading.Tasks.Task" ||
-            (method.ReturnType is GenericInstanceType g && g.ElementType.FullName == "System.Threading.Tasks.Task`1");
+            IlEditing.ElementName(method.ReturnType) is "System.Threading.Tasks.Task" or "System.Threading.Tasks.Task`1" or "System.Threading.Tasks.ValueTask" or "System.Threading.Tasks.ValueTask`1";
+
+        private static bool ReturnsValueTask(MethodReference method) =>
+            IlEditing.ElementName(method.ReturnType) is "System.Threading.Tasks.ValueTask" or "System.Threading.Tasks.ValueTask`1";
 
         private void Edit(MethodDefinition method)
         {
@@ -261,7 +264,7 @@ public static class Instrumenter
                 body.Variables.Add(token);
                 foreach (var ret in original.Where(i => i.OpCode == OpCodes.Ret))
                 {
-                    IlEditing.InsertBefore(il, ret, il.Create(OpCodes.Dup), il.Create(OpCodes.Ldloc, token), il.Create(OpCodes.Call, module.ImportReference(probes.Async.Exit)));
+                    IlEditing.InsertBefore(il, ret, il.Create(OpCodes.Dup), il.Create(OpCodes.Ldloc, token), il.Create(OpCodes.Call, this.ExitProbe(method)));
                 }
 
                 IlEditing.InsertBefore(
@@ -393,11 +396,36 @@ public static class Instrumenter
 
         private static bool IsBuilderCompletion(MethodReference called) =>
             called.Name is "SetResult" or "SetException" &&
-            (called.DeclaringType is GenericInstanceType g ? g.ElementType.Name : called.DeclaringType.Name) is "AsyncTaskMethodBuilder" or "AsyncTaskMethodBuilder`1";
+            (called.DeclaringType is GenericInstanceType g ? g.ElementType.Name : called.DeclaringType.Name) is "AsyncTaskMethodBuilder" or "AsyncTaskMethodBuilder`1" or "AsyncValueTaskMethodBuilder" or "AsyncValueTaskMethodBuilder`1";
+
+        /// <summary>The probe that ends an async stub: with the Task it returns, or the ValueTask (whose task it reads).</summary>
+        private MethodReference ExitProbe(MethodDefinition method)
+        {
+            if (!ReturnsValueTask(method))
+            {
+                return module.ImportReference(probes.Async.Exit);
+            }
+
+            if (method.ReturnType is not GenericInstanceType generic)
+            {
+                return module.ImportReference(probes.Async.ExitValueTask);
+            }
+
+            var instance = new GenericInstanceMethod(module.ImportReference(probes.Async.ExitValueTaskOf));
+            instance.GenericArguments.Add(generic.GenericArguments[0]);
+            return instance;
+        }
 
         private bool IsAwaitedAsyncCall(Instruction instruction, MethodReference called)
         {
-            if (instruction.Next?.Operand is not MethodReference next || next.Name is not ("GetAwaiter" or "ConfigureAwait") || !ReturnsTask(called))
+            // `call F; call GetAwaiter` for a Task; `call F; stloc v; ldloca v; call GetAwaiter` for a ValueTask.
+            var await = instruction.Next;
+            if (await?.OpCode.Code is Code.Stloc or Code.Stloc_S && await.Next?.OpCode.Code is Code.Ldloca or Code.Ldloca_S && await.Next.Operand == await.Operand)
+            {
+                await = await.Next.Next;
+            }
+
+            if (await?.Operand is not MethodReference next || next.Name is not ("GetAwaiter" or "ConfigureAwait") || !ReturnsTask(called))
             {
                 return false;
             }

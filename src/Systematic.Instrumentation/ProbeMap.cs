@@ -15,6 +15,8 @@ internal sealed class ProbeMap
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task`1"] = typeof(TaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory"] = typeof(TaskFactoryProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskFactory`1"] = typeof(TaskFactoryProbes),
+        ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.ValueTask"] = typeof(ValueTaskProbes),
+        ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.ValueTask`1"] = typeof(ValueTaskProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskCompletionSource"] = typeof(TaskCompletionProbes),
         ["Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskCompletionSource`1"] = typeof(TaskCompletionProbes),
 
@@ -101,6 +103,8 @@ internal sealed class ProbeMap
             Async = new AsyncProbeMethods(
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.Enter)),
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.Exit)),
+                Type(typeof(AsyncProbes)).Methods.Single(m => m.Name == nameof(AsyncProbes.ExitValueTask) && !m.HasGenericParameters),
+                Type(typeof(AsyncProbes)).Methods.Single(m => m.Name == nameof(AsyncProbes.ExitValueTask) && m.HasGenericParameters),
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.AwaitedCall)),
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.Completed)),
                 Method(typeof(TestProbes), nameof(TestProbes.Begin)),
@@ -143,6 +147,8 @@ internal sealed record PrimitiveProbeMethods(
 internal sealed record AsyncProbeMethods(
     MethodDefinition Enter,
     MethodDefinition Exit,
+    MethodDefinition ExitValueTask,
+    MethodDefinition ExitValueTaskOf,
     MethodDefinition AwaitedCall,
     MethodDefinition Completed,
     MethodDefinition BeginTest,

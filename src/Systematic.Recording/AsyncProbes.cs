@@ -91,6 +91,25 @@ public static class AsyncProbes
         Recorder.Live?.BindTask(task, id);
     }
 
+    /// <summary>Called last in a ValueTask-returning async method's stub with the value task it returns.</summary>
+    public static void ExitValueTask(ValueTask task, long token)
+    {
+        if (token == -2 || token >= 0)
+        {
+            // The builder's value task wraps a Task unless it completed at once (then there is nothing to wait for).
+            Exit(ValueTaskProbes.Payload(task) ?? Task.CompletedTask, token);
+        }
+    }
+
+    /// <summary>Called last in a ValueTask&lt;T&gt;-returning async method's stub with the value task it returns.</summary>
+    public static void ExitValueTask<TResult>(ValueTask<TResult> task, long token)
+    {
+        if (token == -2 || token >= 0)
+        {
+            Exit(ValueTaskProbes.Payload(task) ?? Task.CompletedTask, token);
+        }
+    }
+
     /// <summary>Called when an async method completes (before its builder's SetResult or SetException).</summary>
     public static void Completed()
     {

@@ -279,9 +279,10 @@ public static class TaskProbes
         }
     }
 
-    private static void Awaiting(Task task, string site)
+    /// <summary>Records that the current task awaits <paramref name="task"/> (nothing when it is complete, or null: nothing to wait for).</summary>
+    internal static void Awaiting(Task? task, string site)
     {
-        if (task.IsCompleted || Recorder.Live is not { } session)
+        if (task is null || task.IsCompleted || Recorder.Live is not { } session)
         {
             return;
         }
