@@ -102,7 +102,7 @@ public sealed class LogView
     /// <summary>Gets a task's readable name (the name of its logical task).</summary>
     public string TaskName(int task) => task switch
     {
-        < 0 => "a task no probe saw start",
+        < 0 => "a task no instrumented code started",
         0 => "code outside any task",
         _ => this.names.TryGetValue(this.Logical(task), out var name) ? name : $"task {task}",
     };

@@ -6,8 +6,54 @@ namespace Systematic.Instrumentation;
 /// <summary>Infers a resource's name from the field, local or array it was stored into, or the one a lock loads.</summary>
 internal static class NameHints
 {
-    public static string? For(MethodDefinition method, Instruction call, MethodReference called) =>
-        called.Name == "Create" ? StoredInto(method, call) : LoadedFrom(method, call);
+    public static string? For(MethodDefinition method, Instruction call, MethodReference called) => called.Name switch
+    {
+        "Create" => StoredInto(method, call),
+        "GetAwaiter" or "ConfigureAwait" or "Wait" or "get_Result" => ProducedBy(method, call),
+        _ => LoadedFrom(method, call),
+    };
+
+    /// <summary>What produced the task an await waits for: the call that returned it, or the field or local it was loaded from.</summary>
+    private static string? ProducedBy(MethodDefinition method, Instruction call)
+    {
+        var i = call.Previous;
+        while (i is not null && i.OpCode.Code is Code.Ldc_I4 or Code.Ldc_I4_0 or Code.Ldc_I4_1 or Code.Ldc_I4_S)
+        {
+            // ConfigureAwait(false)'s argument.
+            i = i.Previous;
+        }
+
+        for (var hops = 0; i is not null && hops < 4; hops++)
+        {
+            switch (i.OpCode.Code)
+            {
+                case Code.Call or Code.Callvirt when i.Operand is MethodReference produced && produced.DeclaringType.Namespace != "Microsoft.Coyote.Runtime":
+                    return $"{Naming.TypeName(produced.DeclaringType)}.{produced.Name}";
+                case Code.Call or Code.Callvirt:
+                    // Coyote's interleaving calls sit between loads.
+                    i = i.Previous;
+                    continue;
+                case Code.Ldfld or Code.Ldsfld:
+                    return Naming.Field((FieldReference)i.Operand);
+                case Code.Ldarg or Code.Ldarg_S:
+                    return ((ParameterDefinition)i.Operand).Name;
+                case Code.Ldloc or Code.Ldloc_S or Code.Ldloca or Code.Ldloca_S:
+                    var variable = (VariableDefinition)i.Operand;
+                    var store = method.Body.Instructions.LastOrDefault(s => s.Offset < i.Offset && s.OpCode.Code is Code.Stloc or Code.Stloc_S && s.Operand == variable);
+                    if (store?.Previous is { OpCode.Code: Code.Call or Code.Callvirt } producer)
+                    {
+                        i = producer;
+                        continue;
+                    }
+
+                    return method.DebugInformation.TryGetName(variable, out var name) ? name : null;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
 
     public static string? StoredInto(MethodDefinition method, Instruction call)
     {

@@ -460,10 +460,29 @@ internal sealed class Session(int id, IterationLog log)
     }
 
     public void Join(Task combined, IEnumerable<Task> parts) =>
-        this.joins[combined] = parts.Select(this.TaskId).ToArray();
+        this.joins[combined] = parts.SelectMany(p => this.Targets(p)).ToArray();
 
-    public int[] Targets(Task awaited) =>
-        this.joins.TryGetValue(awaited, out var parts) ? parts : [this.TaskId(awaited)];
+    /// <summary>The tasks an await of <paramref name="awaited"/> waits for; a task no probe started becomes one named for where it came from (<paramref name="producer"/>: the call, field or local the awaited value came from).</summary>
+    public int[] Targets(Task awaited, string? producer = null)
+    {
+        if (this.joins.TryGetValue(awaited, out var parts))
+        {
+            return parts;
+        }
+
+        var id = this.TaskId(awaited);
+        if (id < 0)
+        {
+            // Made by code no probe watches (a package left alone, Task.FromResult, ContinueWith): named for where it came from.
+            var name = producer is null ? "a task no instrumented code started"
+                : producer.Contains('.', StringComparison.Ordinal) ? $"task from {producer}"
+                : $"task in {producer}";
+            id = this.StartTask(name, null, false, promise: true).Id;
+            this.BindTask(awaited, id);
+        }
+
+        return [id];
+    }
 
     private int TaskId(Task task) => this.taskIds.TryGetValue(task, out var id) ? id : this.CompletionTaskId(task) ?? -1;
 

@@ -127,51 +127,51 @@ public static class TaskProbes
     {
         if (Recorder.Live is { } session && tasks.Any(t => !t.IsCompleted))
         {
-            session.Emit(EventKind.Await, Recorder.CurrentTask, 0, site, awaited: tasks.SelectMany(session.Targets).ToArray());
+            session.Emit(EventKind.Await, Recorder.CurrentTask, 0, site, awaited: tasks.SelectMany(t => session.Targets(t)).ToArray());
         }
 
         ControlledTask.WaitAll(tasks);
     }
 
     /// <summary>Blocks until <paramref name="task"/> finishes.</summary>
-    public static void Wait(Task task, string site)
+    public static void Wait(Task task, string site, string? hint)
     {
-        Awaiting(task, site);
+        Awaiting(task, site, hint);
         ControlledTask.Wait(task);
     }
 
     /// <summary>Gets an awaiter for <paramref name="task"/>.</summary>
-    public static TaskAwaiter GetAwaiter(Task task, string site)
+    public static TaskAwaiter GetAwaiter(Task task, string site, string? hint)
     {
-        Awaiting(task, site);
+        Awaiting(task, site, hint);
         return ControlledTask.GetAwaiter(task);
     }
 
     /// <summary>Gets an awaiter for <paramref name="task"/>.</summary>
-    public static TaskAwaiter<TResult> GetAwaiter<TResult>(Task<TResult> task, string site)
+    public static TaskAwaiter<TResult> GetAwaiter<TResult>(Task<TResult> task, string site, string? hint)
     {
-        Awaiting(task, site);
+        Awaiting(task, site, hint);
         return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task<TResult>.GetAwaiter(task);
     }
 
     /// <summary>Configures an await of <paramref name="task"/>.</summary>
-    public static ConfiguredTaskAwaitable ConfigureAwait(Task task, bool continueOnCapturedContext, string site)
+    public static ConfiguredTaskAwaitable ConfigureAwait(Task task, bool continueOnCapturedContext, string site, string? hint)
     {
-        Awaiting(task, site);
+        Awaiting(task, site, hint);
         return ControlledTask.ConfigureAwait(task, continueOnCapturedContext);
     }
 
     /// <summary>Configures an await of <paramref name="task"/>.</summary>
-    public static Microsoft.Coyote.Rewriting.Types.Runtime.CompilerServices.ConfiguredTaskAwaitable<TResult> ConfigureAwait<TResult>(Task<TResult> task, bool continueOnCapturedContext, string site)
+    public static Microsoft.Coyote.Rewriting.Types.Runtime.CompilerServices.ConfiguredTaskAwaitable<TResult> ConfigureAwait<TResult>(Task<TResult> task, bool continueOnCapturedContext, string site, string? hint)
     {
-        Awaiting(task, site);
+        Awaiting(task, site, hint);
         return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task<TResult>.ConfigureAwait(task, continueOnCapturedContext);
     }
 
     /// <summary>Blocks until <paramref name="task"/> finishes and returns its result.</summary>
-    public static TResult get_Result<TResult>(Task<TResult> task, string site)
+    public static TResult get_Result<TResult>(Task<TResult> task, string site, string? hint)
     {
-        Awaiting(task, site);
+        Awaiting(task, site, hint);
         return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.Task<TResult>.get_Result(task);
     }
 
@@ -280,7 +280,7 @@ public static class TaskProbes
     }
 
     /// <summary>Records that the current task awaits <paramref name="task"/> (nothing when it is complete, or null: nothing to wait for).</summary>
-    internal static void Awaiting(Task? task, string site)
+    internal static void Awaiting(Task? task, string site, string? hint = null)
     {
         if (task is null || task.IsCompleted || Recorder.Live is not { } session)
         {
@@ -300,6 +300,6 @@ public static class TaskProbes
             return;
         }
 
-        session.Emit(EventKind.Await, current, 0, site, awaited: session.Targets(task));
+        session.Emit(EventKind.Await, current, 0, site, awaited: session.Targets(task, hint));
     }
 }

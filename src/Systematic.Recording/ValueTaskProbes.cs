@@ -14,37 +14,37 @@ namespace Systematic.Recording;
 public static class ValueTaskProbes
 {
     /// <summary>Gets an awaiter for <paramref name="task"/>.</summary>
-    public static ValueTaskAwaiter GetAwaiter(ref ValueTask task, string site)
+    public static ValueTaskAwaiter GetAwaiter(ref ValueTask task, string site, string? hint)
     {
-        TaskProbes.Awaiting(Payload(task), site);
+        TaskProbes.Awaiting(Payload(task), site, hint);
         return ControlledValueTask.GetAwaiter(ref task);
     }
 
     /// <summary>Configures an await of <paramref name="task"/>.</summary>
-    public static ConfiguredValueTaskAwaitable ConfigureAwait(ref ValueTask task, bool continueOnCapturedContext, string site)
+    public static ConfiguredValueTaskAwaitable ConfigureAwait(ref ValueTask task, bool continueOnCapturedContext, string site, string? hint)
     {
-        TaskProbes.Awaiting(Payload(task), site);
+        TaskProbes.Awaiting(Payload(task), site, hint);
         return ControlledValueTask.ConfigureAwait(ref task, continueOnCapturedContext);
     }
 
     /// <summary>Gets an awaiter for <paramref name="task"/>.</summary>
-    public static ValueTaskAwaiter<TResult> GetAwaiter<TResult>(ref ValueTask<TResult> task, string site)
+    public static ValueTaskAwaiter<TResult> GetAwaiter<TResult>(ref ValueTask<TResult> task, string site, string? hint)
     {
-        TaskProbes.Awaiting(Payload(task), site);
+        TaskProbes.Awaiting(Payload(task), site, hint);
         return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.ValueTask<TResult>.GetAwaiter(ref task);
     }
 
     /// <summary>Configures an await of <paramref name="task"/>.</summary>
-    public static ConfiguredValueTaskAwaitable<TResult> ConfigureAwait<TResult>(ref ValueTask<TResult> task, bool continueOnCapturedContext, string site)
+    public static ConfiguredValueTaskAwaitable<TResult> ConfigureAwait<TResult>(ref ValueTask<TResult> task, bool continueOnCapturedContext, string site, string? hint)
     {
-        TaskProbes.Awaiting(Payload(task), site);
+        TaskProbes.Awaiting(Payload(task), site, hint);
         return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.ValueTask<TResult>.ConfigureAwait(ref task, continueOnCapturedContext);
     }
 
     /// <summary>Blocks until <paramref name="task"/> finishes and returns its result.</summary>
-    public static TResult get_Result<TResult>(ref ValueTask<TResult> task, string site)
+    public static TResult get_Result<TResult>(ref ValueTask<TResult> task, string site, string? hint)
     {
-        TaskProbes.Awaiting(Payload(task), site);
+        TaskProbes.Awaiting(Payload(task), site, hint);
         return Microsoft.Coyote.Rewriting.Types.Threading.Tasks.ValueTask<TResult>.get_Result(ref task);
     }
 

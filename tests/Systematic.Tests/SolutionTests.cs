@@ -98,7 +98,7 @@ public sealed class SolutionTests
         Assert.True(outcome.Outcome == Outcome.Bug, $"no bug in {outcome.Iterations} iterations");
         Assert.True(kind == outcome.Kind, $"{outcome.Kind}: {outcome.Diagnosis?.Sentence}");
         Assert.Empty(outcome.Uncontrolled);
-        Assert.DoesNotContain("no probe saw", outcome.Diagnosis!.Sentence, StringComparison.Ordinal);
+        Assert.DoesNotContain("no instrumented code started", outcome.Diagnosis!.Sentence, StringComparison.Ordinal);
         var replay = Replayer.Replay(outcome.ReportDir!);
         Assert.True(replay.Reproduced, replay.Explanation);
         var failure = FailureReport.Read(outcome.ReportDir!);
