@@ -1,3 +1,4 @@
+using System.Globalization;
 using Systematic.Recording;
 
 namespace Systematic.Analysis;
@@ -158,6 +159,11 @@ public static class Classifier
                 return this.Result(FailureKind.Hang, sentence, [], [], holdings, waitings, []);
             }
 
+            if (messageKind is FailureKind.Deadlock or FailureKind.Hang && this.LostWakeup(blocked) is { } lost)
+            {
+                return this.Result(FailureKind.LostWakeup, lost.Sentence, [view.ResourceName(lost.Monitor)], [], holdings, waitings, []);
+            }
+
             if (messageKind is FailureKind.Deadlock && this.AwaitedPromise(blocked) is { } promise)
             {
                 // The wait no other wait explains: a TaskCompletionSource's task that no task still running completes.
@@ -175,6 +181,49 @@ public static class Classifier
             }
 
             return FromMessageOnly(message) with { Holdings = holdings, Waitings = waitings };
+        }
+
+        /// <summary>
+        /// Tasks wait in <c>Monitor.Wait</c> and none still running can pulse the monitor: the wake-up they need was
+        /// sent before they waited, or woke another waiter (<c>Pulse</c> where <c>PulseAll</c> was needed), or never came.
+        /// </summary>
+        private (int Monitor, string Sentence)? LostWakeup(IReadOnlyList<TaskState> blocked)
+        {
+            var sleepers = blocked.Where(t => t.Blocked is WaitingForPulse).OrderBy(t => t.Blocked!.Seq).ToList();
+            if (sleepers.Count == 0 || blocked.Any(t => t.Blocked is WaitingForResource w && this.state.Resources[w.Resource].HeldBy.Any(h => !view.Ended(h))))
+            {
+                return null;
+            }
+
+            var monitor = ((WaitingForPulse)sleepers[^1].Blocked!).Resource;
+            var name = view.ResourceName(monitor);
+            var onIt = sleepers.Where(t => ((WaitingForPulse)t.Blocked!).Resource == monitor).ToList();
+            var first = onIt[^1];
+            var sentence = new System.Text.StringBuilder($"`{view.TaskName(first.Id)}` waits in Monitor.Wait on `{name}` at {LogView.Short(first.Blocked!.Site)}");
+            var others = onIt.Where(t => t != first).Select(t => $"`{view.TaskName(t.Id)}` at {LogView.Short(t.Blocked!.Site)}").Distinct().ToList();
+            if (others.Count > 0)
+            {
+                sentence.Append(", as does ").Append(string.Join(", ", others));
+            }
+
+            sentence.Append(", and no task still running can pulse it: a lost wake-up.");
+            if (this.state.Resources[monitor].LastPulse is not { } pulse)
+            {
+                sentence.Append(CultureInfo.InvariantCulture, $" Nothing ever pulsed `{name}`.");
+            }
+            else
+            {
+                var verb = pulse.Kind == EventKind.PulseAll ? "PulseAll" : "Pulse";
+                var woken = pulse.Targets ?? [];
+                sentence.Append(CultureInfo.InvariantCulture, $" The last {verb} of `{name}`, at {LogView.Short(pulse.Site)} by `{view.TaskName(pulse.Task)}`, ");
+                sentence.Append(woken.Count == 0
+                    ? "came before anyone waited: its signal was lost."
+                    : $"woke {string.Join(", ", woken.Select(w => $"`{view.TaskName(w)}`"))}{(pulse.Kind == EventKind.Pulse ? " only" : "")}" +
+                      (woken.Any(w => this.state.Tasks.TryGetValue(w, out var t) && t.Blocked is WaitingForPulse again && again.Seq > pulse.Seq) ? ", which waited again" : "") +
+                      (pulse.Kind == EventKind.Pulse ? ": PulseAll would have woken every waiter." : "."));
+            }
+
+            return (monitor, sentence.ToString());
         }
 
         /// <summary>A blocked task that awaits an unfinished TaskCompletionSource's task, the innermost such wait first (the latest recorded).</summary>
@@ -218,6 +267,7 @@ public static class Classifier
         private string Describe(Blocking blocking) => blocking switch
         {
             WaitingForResource w => $"waits at {LogView.Short(w.Site)} for `{view.ResourceName(w.Resource)}`",
+            WaitingForPulse p => $"waits in Monitor.Wait at {LogView.Short(p.Site)} for a pulse of `{view.ResourceName(p.Resource)}`",
             AwaitingTasks a => $"awaits {string.Join(", ", a.Targets.Select(t => $"`{view.TaskName(t)}`"))} at {LogView.Short(a.Site)}",
             _ => "is blocked",
         };

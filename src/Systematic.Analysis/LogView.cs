@@ -49,14 +49,20 @@ public sealed class LogView
 
     /// <summary>
     /// Gets the steps someone debugging the failure wants to stop at, in order: each wait a task is still blocked in at
-    /// the end, the acquire of each permit whose holder finished without releasing it, and each over-release.
+    /// the end (and the last pulse of a monitor it waits for a pulse of), the acquire of each permit whose holder
+    /// finished without releasing it, and each over-release.
     /// </summary>
     public IReadOnlyList<RecordedEvent> KeySteps()
     {
         var steps = new HashSet<int>();
-        foreach (var task in this.State.Tasks.Values.Where(t => !t.Ended && t.Blocked is WaitingForResource))
+        foreach (var task in this.State.Tasks.Values.Where(t => !t.Ended && t.Blocked is WaitingForResource or WaitingForPulse))
         {
             steps.Add(task.Blocked!.Seq);
+            if (task.Blocked is WaitingForPulse p && this.State.Resources[p.Resource].LastPulse is { } pulse)
+            {
+                // The pulse that did not wake it.
+                steps.Add(pulse.Seq);
+            }
         }
 
         foreach (var leak in this.Leaks())

@@ -38,4 +38,7 @@ public enum FailureKind
 
     /// <summary>Locks were taken in orders that form a cycle across the explored schedules, though no explored schedule deadlocked.</summary>
     PotentialLockOrderDeadlock,
+
+    /// <summary>Every blocked task waits in <c>Monitor.Wait</c> for a pulse no task still running can send (a wake-up was lost).</summary>
+    LostWakeup,
 }

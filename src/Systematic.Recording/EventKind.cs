@@ -35,4 +35,13 @@ public enum EventKind
 
     /// <summary>The resource is declared a signal or item count (<c>Signaling.Declare</c>), not a lock.</summary>
     Signaling,
+
+    /// <summary>A task gave up a monitor in <c>Monitor.Wait</c> and waits for a pulse.</summary>
+    WaitForPulse,
+
+    /// <summary><c>Monitor.Pulse</c>: the event's targets are the waiting tasks it woke (none when nobody waited).</summary>
+    Pulse,
+
+    /// <summary><c>Monitor.PulseAll</c>: the event's targets are the waiting tasks it woke.</summary>
+    PulseAll,
 }

@@ -103,7 +103,13 @@ public static class MonitorProbes
     }
 
     /// <summary>Releases the monitor, waits for a pulse and takes it back.</summary>
-    public static bool Wait(object obj, string site)
+    public static bool Wait(object obj, string site) => Wait(obj, Timeout.Infinite, site);
+
+    /// <summary>Releases the monitor, waits for a pulse at most a timeout, and takes it back.</summary>
+    public static bool Wait(object obj, TimeSpan timeout, string site) => Wait(obj, (int)timeout.TotalMilliseconds, site);
+
+    /// <summary>Releases the monitor, waits for a pulse at most a timeout, and takes it back.</summary>
+    public static bool Wait(object obj, int millisecondsTimeout, string site)
     {
         var session = Recorder.Live;
         var task = Recorder.CurrentTask;
@@ -112,16 +118,47 @@ public static class MonitorProbes
         {
             resource = info;
             session.Emit(EventKind.Release, task, info.Id, site, 1);
-            session.Emit(EventKind.Wait, task, info.Id, site, 1);
+            session.Emit(EventKind.WaitForPulse, task, info.Id, site, 1);
         }
 
-        var result = ControlledMonitor.Wait(obj);
-        if (resource is not null)
+        var result = millisecondsTimeout == Timeout.Infinite ? ControlledMonitor.Wait(obj) : ControlledMonitor.Wait(obj, millisecondsTimeout);
+        if (resource is not null && Recorder.Live is { } after)
         {
-            Recorder.Live?.Emit(EventKind.Acquire, task, resource.Id, site, 0);
+            if (!result)
+            {
+                after.Emit(EventKind.TimedOut, task, resource.Id, site, 0);
+            }
+
+            after.Emit(EventKind.Acquire, task, resource.Id, site, 0);
         }
 
         return result;
+    }
+
+    /// <summary>Wakes the longest-waiting task in <c>Monitor.Wait</c> on the monitor, if any.</summary>
+    public static void Pulse(object obj, string site)
+    {
+        RecordPulse(obj, site, all: false);
+        ControlledMonitor.Pulse(obj);
+    }
+
+    /// <summary>Wakes every task in <c>Monitor.Wait</c> on the monitor.</summary>
+    public static void PulseAll(object obj, string site)
+    {
+        RecordPulse(obj, site, all: true);
+        ControlledMonitor.PulseAll(obj);
+    }
+
+    private static void RecordPulse(object obj, string site, bool all)
+    {
+        if (Recorder.Live is not { } session)
+        {
+            return;
+        }
+
+        var resource = session.TryGetResource(obj, out var info) ? info : session.Resource(obj, ResourceKind.Monitor, site, null, 1, 1);
+        var waiters = session.State.PulseWaiters(resource.Id);
+        session.Emit(all ? EventKind.PulseAll : EventKind.Pulse, Recorder.CurrentTask, resource.Id, site, -1, 1, (all ? waiters : waiters.Take(1)).ToArray());
     }
 
     private static (ResourceInfo Resource, int Task) Begin(Session session, object obj, string site, string? hint)

@@ -8,7 +8,7 @@ namespace Systematic.Recording;
 /// <param name="Site">Source site: <c>file|line|method</c>, or null.</param>
 /// <param name="Count">Free permits after the event, or -1.</param>
 /// <param name="Amount">Permits released, or 1.</param>
-/// <param name="Targets">For <see cref="EventKind.Await"/>: the awaited tasks (-1 for a task no probe started).</param>
+/// <param name="Targets">For <see cref="EventKind.Await"/>: the awaited tasks (-1 for a task no probe started); for <see cref="EventKind.Pulse"/> and <see cref="EventKind.PulseAll"/>: the tasks woken.</param>
 public sealed record RecordedEvent(
     int Seq,
     EventKind Kind,

@@ -6,6 +6,9 @@ public abstract record Blocking(string? Site, int Seq);
 /// <summary>Blocked waiting for a permit of a resource.</summary>
 public sealed record WaitingForResource(int Resource, string? Site, int Seq) : Blocking(Site, Seq);
 
+/// <summary>Blocked in <c>Monitor.Wait</c>, waiting for a pulse of the monitor (then for the monitor itself).</summary>
+public sealed record WaitingForPulse(int Resource, string? Site, int Seq) : Blocking(Site, Seq);
+
 /// <summary>Blocked awaiting tasks that have not finished (-1: a task no probe started, such as a TaskCompletionSource's).</summary>
 public sealed record AwaitingTasks(IReadOnlyList<int> Targets, string? Site, int Seq) : Blocking(Site, Seq);
 
@@ -36,12 +39,16 @@ public sealed class WaitForState
         return state;
     }
 
+    /// <summary>The tasks waiting in <c>Monitor.Wait</c> on <paramref name="resource"/>, longest waiting first.</summary>
+    public IEnumerable<int> PulseWaiters(int resource) =>
+        this.tasks.Values.Where(t => !t.Ended && t.Blocked is WaitingForPulse w && w.Resource == resource).OrderBy(t => t.Blocked!.Seq).Select(t => t.Id);
+
     /// <summary>Applies one event.</summary>
     public void Apply(RecordedEvent e, IterationLog log)
     {
         var task = e.Task > 0 ? this.TaskOf(e.Task) : null;
         var resource = e.Resource > 0 ? this.ResourceOf(log.Resource(e.Resource)) : null;
-        if (task is not null && e.Kind is not EventKind.Await and not EventKind.Wait)
+        if (task is not null && e.Kind is not EventKind.Await and not EventKind.Wait and not EventKind.WaitForPulse)
         {
             // A task that records anything else is running, so no longer blocked.
             task.Blocked = null;
@@ -98,6 +105,25 @@ public sealed class WaitForState
                 break;
             case EventKind.Signaling:
                 resource!.Declared = true;
+                break;
+            case EventKind.WaitForPulse:
+                if (task is not null)
+                {
+                    task.Blocked = new WaitingForPulse(e.Resource, e.Site, e.Seq);
+                }
+
+                break;
+            case EventKind.Pulse or EventKind.PulseAll:
+                foreach (var woken in e.Targets ?? [])
+                {
+                    if (this.tasks.TryGetValue(woken, out var waiter) && waiter.Blocked is WaitingForPulse pulsed)
+                    {
+                        // Woken: it now waits to take the monitor back.
+                        waiter.Blocked = new WaitingForResource(pulsed.Resource, pulsed.Site, e.Seq);
+                    }
+                }
+
+                resource!.LastPulse = e;
                 break;
         }
     }
@@ -167,6 +193,9 @@ public sealed class ResourceState(ResourceInfo info)
 
     /// <summary>Gets a value indicating whether the resource is declared a signal, or some task released permits it had not taken, as producer/consumer code does.</summary>
     public bool IsSignaling => this.Declared || this.ForeignReleasers.Count > 0;
+
+    /// <summary>Gets the last <c>Monitor.Pulse</c> or <c>PulseAll</c> of this monitor, or null.</summary>
+    public RecordedEvent? LastPulse { get; internal set; }
 
     /// <summary>Gets the tasks holding at least one permit.</summary>
     public IEnumerable<int> HeldBy => this.Holders.Where(h => h.Value > 0).Select(h => h.Key);

@@ -27,11 +27,12 @@ public sealed class UserCodeTests
         { "SnapshotWhileExportingBuggy", FailureKind.LockOrderDeadlock },
         { "ReindexWhileCountingBuggy", FailureKind.LockOrderDeadlock },
         { "CopyWhileFaxingBuggy", FailureKind.LockOrderDeadlock },
+        { "PulseInsteadOfPulseAllBuggy", FailureKind.LostWakeup },
     };
 
     public static TheoryData<string> Fixed => new()
     {
-        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed", "CopyWhileFaxingFixed",
+        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed", "CopyWhileFaxingFixed", "PulseInsteadOfPulseAllFixed",
     };
 
     [Fact]
@@ -88,6 +89,22 @@ public sealed class UserCodeTests
 
         Assert.True(outcome.Outcome == Outcome.Passed, outcome.Diagnosis?.Sentence);
         Assert.Equal(1000, outcome.Iterations);
+    }
+
+    [Fact]
+    public void ALostWakeUpNamesTheMonitorEveryWaiterAndThePulseThatWokeTheWrongOne()
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "PulseInsteadOfPulseAllBuggy");
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5 }).Run(test, Paths.NewTempDir("pulse"));
+
+        Assert.Equal(FailureKind.LostWakeup, outcome.Kind);
+        Assert.Equal(["HandoffQueue._sync"], outcome.Diagnosis!.Resources);
+        Assert.Contains("waits in Monitor.Wait on `HandoffQueue._sync` at HandoffQueue.cs:", outcome.Diagnosis.Sentence, StringComparison.Ordinal);
+        Assert.Matches("The last Pulse of `HandoffQueue._sync`, at HandoffQueue.cs:\\d+ by `(Put|Take)#\\d`, woke `(Put|Take)#\\d` only", outcome.Diagnosis.Sentence);
+        var report = File.ReadAllText(Path.Combine(outcome.ReportDir!, FailureReport.MarkdownFile));
+        Assert.Contains("Pulse woke", report, StringComparison.Ordinal);
+        Assert.Contains("Monitor.Wait", report, StringComparison.Ordinal);
     }
 
     [Fact]

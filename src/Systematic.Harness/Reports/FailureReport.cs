@@ -268,6 +268,8 @@ public static class FailureReport
             {
                 EventKind.Await => "awaits " + string.Join(", ", (e.Targets ?? []).Select(t => view.TaskName(t))),
                 EventKind.Release when e.Amount != 1 => $"release ×{e.Amount}",
+                EventKind.WaitForPulse => "Monitor.Wait",
+                EventKind.Pulse or EventKind.PulseAll => $"{(e.Kind == EventKind.Pulse ? "Pulse" : "PulseAll")}: woke {((e.Targets ?? []).Count == 0 ? "no one" : string.Join(", ", (e.Targets ?? []).Select(t => view.TaskName(t))))}",
                 _ => e.Kind.ToString().ToLowerInvariant(),
             };
             md.Append("| ").Append(e.Seq.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(Markdown.Code(view.TaskName(e.Task))).Append(" | ").Append(Markdown.Text(what))

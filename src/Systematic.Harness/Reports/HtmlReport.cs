@@ -119,7 +119,7 @@ internal static class HtmlReport
             var x = LabelWidth + (i * StepWidth) + (StepWidth / 2);
             var y = 20 + (lane * LaneHeight) + (LaneHeight / 2);
             var resource = e.Resource > 0 ? view.ResourceName(e.Resource) : "";
-            var stillBlocked = e.Kind == EventKind.Wait && view.State.Tasks.TryGetValue(e.Task, out var state) && !state.Ended && state.Blocked is WaitingForResource w && w.Seq == e.Seq;
+            var stillBlocked = e.Kind is EventKind.Wait or EventKind.WaitForPulse && view.State.Tasks.TryGetValue(e.Task, out var state) && !state.Ended && state.Blocked?.Seq == e.Seq;
             var title = $"step {e.Seq}: {view.TaskName(e.Task)} {e.Kind.ToString().ToLowerInvariant()} {resource} at {LogView.Short(e.Site)}{(stillBlocked ? " (blocked at the failure)" : "")}";
             svg.Append("<g class=\"mark ").Append(e.Kind.ToString().ToLowerInvariant()).Append(stillBlocked ? " failing-wait" : "").Append("\"><title>").Append(E(title)).Append("</title>");
             svg.Append(e.Kind switch
@@ -129,6 +129,8 @@ internal static class HtmlReport
                 EventKind.Release => $"<rect x=\"{x - 6}\" y=\"{y - 6}\" width=\"12\" height=\"12\" fill=\"#1565c0\"/>",
                 EventKind.Await => $"<polygon points=\"{x},{y - 7} {x + 7},{y} {x},{y + 7} {x - 7},{y}\" fill=\"#9e9e9e\"/>",
                 EventKind.OverRelease => $"<polygon points=\"{x},{y - 9} {x + 8},{y + 7} {x - 8},{y + 7}\" fill=\"#c62828\"/>",
+                EventKind.WaitForPulse => stillBlocked ? $"<circle cx=\"{x}\" cy=\"{y}\" r=\"9\" fill=\"#c62828\" stroke=\"#7f0000\" stroke-width=\"2\"/>" : $"<circle cx=\"{x}\" cy=\"{y}\" r=\"7\" fill=\"#fff\" stroke=\"#6a1b9a\" stroke-width=\"2\"/>",
+                EventKind.Pulse or EventKind.PulseAll => $"<path d=\"M{x - 7},{y} L{x},{y - 8} L{x + 7},{y} M{x - 7},{y + 6} L{x},{y - 2} L{x + 7},{y + 6}\" stroke=\"#6a1b9a\" stroke-width=\"2\" fill=\"none\"/>",
                 EventKind.TaskEnd => $"<line x1=\"{x}\" y1=\"{y - 8}\" x2=\"{x}\" y2=\"{y + 8}\" stroke=\"#333\" stroke-width=\"3\"/>",
                 _ => $"<text x=\"{x - 4}\" y=\"{y + 4}\" fill=\"#6a1b9a\">x</text>",
             });

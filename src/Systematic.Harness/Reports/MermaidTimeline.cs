@@ -12,7 +12,7 @@ internal static class MermaidTimeline
 
     public static string Render(LogView view)
     {
-        var events = view.TimelineEvents().Where(e => e.Task > 0 && e.Resource > 0 && e.Kind is EventKind.Acquire or EventKind.Wait or EventKind.Release or EventKind.TimedOut or EventKind.Cancelled or EventKind.OverRelease).ToList();
+        var events = view.TimelineEvents().Where(e => e.Task > 0 && e.Resource > 0 && e.Kind is EventKind.Acquire or EventKind.Wait or EventKind.Release or EventKind.TimedOut or EventKind.Cancelled or EventKind.OverRelease or EventKind.WaitForPulse or EventKind.Pulse or EventKind.PulseAll).ToList();
         if (events.Count > MaxMessages)
         {
             events = events.Skip(events.Count - MaxMessages).ToList();
@@ -40,6 +40,8 @@ internal static class MermaidTimeline
                 EventKind.Release => ("->>", "release"),
                 EventKind.OverRelease => ("-x", "over-release"),
                 EventKind.TimedOut => ("--x", "timed out"),
+                EventKind.WaitForPulse => ("-->>", "Monitor.Wait"),
+                EventKind.Pulse or EventKind.PulseAll => ("->>", $"{(e.Kind == EventKind.Pulse ? "Pulse" : "PulseAll")} woke {((e.Targets ?? []).Count == 0 ? "no one" : string.Join(", ", (e.Targets ?? []).Select(view.TaskName)))}"),
                 _ => ("--x", "cancelled"),
             };
             text.Append(CultureInfo.InvariantCulture, $"    T{view.Logical(e.Task)}{arrow}R{e.Resource}: {Label($"{e.Seq} {verb} at {LogView.Short(e.Site)}")}\n");
