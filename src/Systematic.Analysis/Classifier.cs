@@ -292,6 +292,12 @@ public static class Classifier
                             blockers.AddRange(resource.ForeignReleasers.Where(h => !view.Ended(h)));
                         }
 
+                        if (resource.Info.Releasers is { Count: > 0 } releasers)
+                        {
+                            // A signal by its call sites: the live tasks running the code that releases it are the ones it waits for.
+                            blockers.AddRange(live.Where(t => view.Logical(t) != from && this.Runs(t, releasers)));
+                        }
+
                         if (!LockOrder.IsLock(resource.Info) && blockers.All(b => view.Logical(b) == from))
                         {
                             // A counting semaphore only the waiter holds: the other tasks blocked on resources are the ones expected to release it.
@@ -318,6 +324,15 @@ public static class Classifier
             }
 
             return edges;
+        }
+
+        /// <summary>Whether task <paramref name="task"/> (or a call it made that runs as part of it) runs one of <paramref name="methods"/>, or is blocked inside one.</summary>
+        private bool Runs(int task, IReadOnlyList<string> methods)
+        {
+            var logical = view.Logical(task);
+            var blockedIn = this.state.Tasks.TryGetValue(task, out var s) && s.Blocked is { Site: { } site } ? SourceSite.Parse(site)?.Method : null;
+            return (blockedIn is not null && methods.Contains(blockedIn)) ||
+                this.log.Tasks.Any(t => view.Logical(t.Id) == logical && methods.Any(m => t.Entry == m || t.Entry.EndsWith("." + m, StringComparison.Ordinal)));
         }
 
         private List<Edge> FindCycle(IEnumerable<TaskState> blocked)

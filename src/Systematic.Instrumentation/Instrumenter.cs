@@ -108,8 +108,11 @@ public static class Instrumenter
 
         public int Tests { get; private set; }
 
+        private IReadOnlyDictionary<string, IReadOnlyList<string>> signals = new Dictionary<string, IReadOnlyList<string>>();
+
         public void Run()
         {
+            this.signals = SignalAnalysis.Find(module);
             var methods = module.GetTypes().SelectMany(t => t.Methods).Where(m => m.HasBody).ToList();
 
             // First decide which state machines get completion hooks, then edit every body once.
@@ -248,6 +251,17 @@ public static class Instrumenter
                     call.OpCode = OpCodes.Call;
                     call.Operand = this.Import(probe.Method, called);
                     this.ProbedCalls++;
+                    if (called.Name == "Create" && call.Next?.OpCode.Code is Code.Stfld or Code.Stsfld && call.Next.Operand is FieldReference stored &&
+                        this.signals.TryGetValue(SignalAnalysis.Key(stored), out var releasedBy))
+                    {
+                        // A signal by its call sites: say so, and who releases it, before any of it runs.
+                        var dup = il.Create(OpCodes.Dup);
+                        il.InsertAfter(call, dup);
+                        var text = il.Create(OpCodes.Ldstr, string.Join(", ", releasedBy));
+                        il.InsertAfter(dup, text);
+                        il.InsertAfter(text, il.Create(OpCodes.Call, module.ImportReference(probes.SignalCreated)));
+                    }
+
                     continue;
                 }
 
@@ -308,7 +322,11 @@ public static class Instrumenter
         private void EditPrimitive(MethodDefinition method, PrimitiveSpec primitive)
         {
             var isAcquire = primitive.Acquire.Contains(method.Name);
-            var isRelease = primitive.Release.Contains(method.Name);
+
+            // A release overload that forwards to another (Release() calling Release(1)) is not recorded twice.
+            var isRelease = primitive.Release.Contains(method.Name) && !method.Body.Instructions.Any(i =>
+                i.OpCode.FlowControl == FlowControl.Call && i.Operand is MethodReference other && other.Name == method.Name &&
+                IlEditing.ElementName(other.DeclaringType) == IlEditing.ElementName(method.DeclaringType));
             if (method.IsStatic || method.DeclaringType.IsValueType || IlEditing.ElementName(method.DeclaringType) != primitive.Type || !(isAcquire || isRelease))
             {
                 return;
@@ -418,11 +436,17 @@ public static class Instrumenter
 
         private bool IsAwaitedAsyncCall(Instruction instruction, MethodReference called)
         {
-            // `call F; call GetAwaiter` for a Task; `call F; stloc v; ldloca v; call GetAwaiter` for a ValueTask.
+            // `call F; call GetAwaiter` for a Task; `call F; stloc v; ldloca v; call GetAwaiter` for a ValueTask; with
+            // `.ConfigureAwait(false)` its argument comes in between.
             var await = instruction.Next;
             if (await?.OpCode.Code is Code.Stloc or Code.Stloc_S && await.Next?.OpCode.Code is Code.Ldloca or Code.Ldloca_S && await.Next.Operand == await.Operand)
             {
                 await = await.Next.Next;
+            }
+
+            if (await?.OpCode.Code is Code.Ldc_I4 or Code.Ldc_I4_S or Code.Ldc_I4_0 or Code.Ldc_I4_1 && await.Next?.Operand is MethodReference { Name: "ConfigureAwait" })
+            {
+                await = await.Next;
             }
 
             if (await?.Operand is not MethodReference next || next.Name is not ("GetAwaiter" or "ConfigureAwait") || !ReturnsTask(called))

@@ -28,7 +28,6 @@ public sealed class PrimitiveTable
         new("Nito.AsyncEx.AsyncLock", ["LockAsync", "Lock"], ["ReleaseLock"], 1),
         new("Nito.AsyncEx.AsyncSemaphore", ["WaitAsync", "Wait", "LockAsync", "Lock"], ["Release"], 0),
         new("Microsoft.VisualStudio.Threading.AsyncSemaphore", ["EnterAsync"], ["Release"], 0),
-        new("DotNext.Threading.AsyncExclusiveLock", ["AcquireAsync", "TryAcquireAsync", "TryAcquire"], ["Release"], 1),
     ];
 
     private readonly Dictionary<string, PrimitiveSpec> specs;

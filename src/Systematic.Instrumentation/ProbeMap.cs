@@ -56,6 +56,9 @@ internal sealed class ProbeMap
     /// <summary>Gets the probe after <c>new object()</c> and <c>new Lock()</c>: where a lock object was made.</summary>
     public MethodDefinition LockCreated { get; private init; } = null!;
 
+    /// <summary>Gets the probe after a semaphore that is a signal by its call sites is created.</summary>
+    public MethodDefinition SignalCreated { get; private init; } = null!;
+
     /// <summary>Gets the probe after a <c>TaskCompletionSource</c> is constructed.</summary>
     public MethodDefinition CompletionSourceCreated { get; private init; } = null!;
 
@@ -114,6 +117,7 @@ internal sealed class ProbeMap
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.ExitCallerSite))),
             LockCreated = Method(typeof(MonitorProbes), nameof(MonitorProbes.Created)),
             CompletionSourceCreated = Method(typeof(TaskCompletionProbes), nameof(TaskCompletionProbes.Created)),
+            SignalCreated = Method(typeof(SemaphoreSlimProbes), nameof(SemaphoreSlimProbes.Signal)),
             Primitives = new PrimitiveProbeMethods(
                 Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.Created)),
                 Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.BeginAcquire)),

@@ -135,5 +135,7 @@ public sealed class IterationLog
         return info;
     }
 
-    internal void Rename(ResourceInfo info, string name) => this.resources[info.Id - 1] = info with { Name = name };
+    internal void Rename(ResourceInfo info, string name) => this.resources[info.Id - 1] = this.resources[info.Id - 1] with { Name = name };
+
+    internal void SetReleasers(ResourceInfo info, IReadOnlyList<string> releasers) => this.resources[info.Id - 1] = this.resources[info.Id - 1] with { Releasers = releasers };
 }

@@ -13,6 +13,9 @@ public enum ResourceKind
 /// <summary>A resource seen during an iteration.</summary>
 public sealed record ResourceInfo(int Id, ResourceKind Kind, string Name, string? Site, int Initial, int Max)
 {
+    /// <summary>Gets, for a semaphore its call sites show is a signal, the methods that release it and never acquire it; null otherwise.</summary>
+    public IReadOnlyList<string>? Releasers { get; init; }
+
     /// <summary>Gets the most free permits a correct program can have: the explicit maximum, else the initial count when positive.</summary>
     public int Limit => this.Max != int.MaxValue ? this.Max : this.Initial > 0 ? this.Initial : int.MaxValue;
 }

@@ -25,6 +25,15 @@ public static class SemaphoreSlimProbes
         return semaphore;
     }
 
+    /// <summary>Marks a semaphore just created as a signal (released by <paramref name="releasers"/>, which never acquire it), not a lock.</summary>
+    public static void Signal(SemaphoreSlim instance, string releasers)
+    {
+        if (Recorder.Live is { } session && session.TryGetResource(instance, out var resource))
+        {
+            session.MarkSignal(resource, releasers.Split(", ", StringSplitOptions.RemoveEmptyEntries));
+        }
+    }
+
     /// <summary>Gets the free permits.</summary>
     public static int get_CurrentCount(SemaphoreSlim instance, string site) => ControlledSemaphore.get_CurrentCount(instance);
 
