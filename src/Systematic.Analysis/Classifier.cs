@@ -167,8 +167,9 @@ public static class Classifier
             if (messageKind is FailureKind.Deadlock && this.AwaitedPromise(blocked) is { } promise)
             {
                 // The wait no other wait explains: a TaskCompletionSource's task that no task still running completes.
+                var count = blocked.Where(t => !this.log.Task(t.Id).Promise).Select(t => view.Logical(t.Id)).Distinct().Count();
                 var sentence = $"`{view.TaskName(promise.Waiter.Id)}` awaits `{view.TaskName(promise.Promise)}` at {LogView.Short(promise.Waiter.Blocked!.Site)}, and no task still running completes it: " +
-                    $"{blocked.Where(t => !this.log.Task(t.Id).Promise).Select(t => view.Logical(t.Id)).Distinct().Count()} task(s) are blocked for ever.";
+                    (count == 1 ? "it is blocked for ever." : $"{count} tasks are blocked for ever.");
                 return this.Result(FailureKind.Deadlock, sentence, [], [], holdings, waitings, []);
             }
 
@@ -230,7 +231,8 @@ public static class Classifier
         private (TaskState Waiter, int Promise)? AwaitedPromise(IReadOnlyList<TaskState> blocked) =>
             blocked
                 .Where(t => !this.log.Task(t.Id).Promise && t.Blocked is AwaitingTasks)
-                .OrderByDescending(t => t.Blocked!.Seq)
+                .OrderByDescending(t => SourceSite.Parse(t.Blocked!.Site) is { Line: > 0 })
+                .ThenByDescending(t => t.Blocked!.Seq)
                 .SelectMany(t => ((AwaitingTasks)t.Blocked!).Targets.Where(p => p > 0 && this.log.Task(p).Promise && !view.Ended(p)).Select(p => (t, p)))
                 .Select(x => ((TaskState, int)?)x)
                 .FirstOrDefault();

@@ -43,6 +43,8 @@ public static class Doctor
         ("System.Threading.SynchronizationContext", "Post", "SynchronizationContext.Post", "await, or Task.Run"),
         ("System.Threading.SynchronizationContext", "Send", "SynchronizationContext.Send", "a direct call"),
         ("System.Threading.Channels.Channel", null, "System.Threading.Channels", "a queue guarded by SemaphoreSlim (items) and a lock"),
+        ("System.Collections.Generic.IAsyncEnumerable`1", "GetAsyncEnumerator", "await foreach over IAsyncEnumerable", "Coyote 1.7.11 does not control async iterators (a run may crash): return a Task<List<T>> or use a SemaphoreSlim-guarded queue"),
+        ("System.Threading.Tasks.TaskAsyncEnumerableExtensions", "ConfigureAwait", "await foreach over IAsyncEnumerable", "Coyote 1.7.11 does not control async iterators (a run may crash): return a Task<List<T>> or use a SemaphoreSlim-guarded queue"),
     ];
 
     private static readonly HashSet<string> SharedStaticTypes = new(StringComparer.Ordinal)

@@ -93,12 +93,19 @@ public static class MonitorProbes
     /// <summary>Exits the monitor.</summary>
     public static void Exit(object obj, string site)
     {
+        if (Recorder.Live is { } session && session.TryGetResource(obj, out var held) && !ControlledMonitor.IsEntered(obj))
+        {
+            // Exiting a lock this task does not hold (after a TryEnter that timed out, say): an over-release, named as such.
+            session.Emit(EventKind.OverRelease, Recorder.CurrentTask, held.Id, site, 1, 1);
+            Recorder.Fail($"OverRelease: '{held.Name}' exited at {SourceSite.ShortOf(AsyncProbes.Site(site))} by a task that does not hold it.");
+        }
+
         ControlledMonitor.Exit(obj);
-        if (Recorder.Live is { } session && session.TryGetResource(obj, out var resource))
+        if (Recorder.Live is { } after && after.TryGetResource(obj, out var resource))
         {
             var task = Recorder.CurrentTask;
-            var stillHeld = session.State.Resources.TryGetValue(resource.Id, out var state) && state.Holders.GetValueOrDefault(session.Log.Logical(task)) > 1;
-            session.Emit(EventKind.Release, task, resource.Id, site, stillHeld ? 0 : 1);
+            var stillHeld = after.State.Resources.TryGetValue(resource.Id, out var state) && state.Holders.GetValueOrDefault(after.Log.Logical(task)) > 1;
+            after.Emit(EventKind.Release, task, resource.Id, site, stillHeld ? 0 : 1);
         }
     }
 

@@ -408,7 +408,7 @@ internal sealed class Session(int id, IterationLog log)
     /// The task id of an awaited task a completion source hands out, made on first await: a task of its own, named for
     /// the source and where it was created, that ends when the source completes it. Null when the task is not one.
     /// </summary>
-    public int? CompletionTaskId(Task task)
+    public int? CompletionTaskId(Task task, string? producer = null)
     {
         if (!this.completionTasks.Remove(task, out var source))
         {
@@ -416,6 +416,15 @@ internal sealed class Session(int id, IterationLog log)
         }
 
         var (site, hint) = this.completionSources.GetValueOrDefault(source);
+        if (SourceSite.Parse(site) is { Line: <= 0 } && producer is not null)
+        {
+            // Made inside a package without source lines: the call the awaiting code made says more.
+            var from = producer.Contains('.', StringComparison.Ordinal) ? $"task from {producer}" : $"task in {producer}";
+            var made = this.StartTask(from, null, false, promise: true);
+            this.BindTask(task, made.Id);
+            return made.Id;
+        }
+
         var name = hint is null ? "TaskCompletionSource" : $"TaskCompletionSource {hint}";
         var info = this.StartTask(site is null ? name : $"{name} ({SourceSite.ShortOf(site)})", site, false, promise: true);
         this.BindTask(task, info.Id);
@@ -477,7 +486,7 @@ internal sealed class Session(int id, IterationLog log)
             return parts;
         }
 
-        var id = this.TaskId(awaited);
+        var id = this.taskIds.TryGetValue(awaited, out var known) ? known : this.CompletionTaskId(awaited, producer) ?? -1;
         if (id < 0)
         {
             // Made by code no probe watches (a package left alone, Task.FromResult, ContinueWith): named for where it came from.

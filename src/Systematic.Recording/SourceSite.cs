@@ -29,9 +29,9 @@ public sealed record SourceSite(string File, int Line, string Method)
     /// <summary>Gets <c>File.cs:41</c> for an emitted site, or <c>?</c> when there is none.</summary>
     public static string ShortOf(string? site) => Parse(site)?.Short ?? "?";
 
-    /// <summary>Gets <c>File.cs:41</c>, or <c>in Type.Method</c> for code without source lines (a package built without a PDB).</summary>
+    /// <summary>Gets <c>File.cs:41</c>, or <c>Type.Method</c> for code without source lines (a package built without a PDB).</summary>
     public string Short => this.File.Length == 0 || this.Line <= 0
-        ? $"in {this.Method}"
+        ? this.Method
         : string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(this.File)}:{this.Line}");
 
     /// <inheritdoc/>
