@@ -29,16 +29,16 @@ internal static class CommandLine
     internal static RootCommand Build(TextWriter output, TextWriter error)
     {
         var assemblies = new Argument<string[]>("assembly") { Arity = ArgumentArity.ZeroOrMore, Description = "Test assemblies with Coyote [Test] methods (default: the built-in catalog)." };
-        var iterations = new Option<uint>("--iterations", "-i") { Description = "Iterations per test.", DefaultValueFactory = _ => 1000 };
+        var iterations = new Option<uint>("--iterations", "-i") { Description = "Iterations per test.", DefaultValueFactory = _ => 1000, CustomParser = r => Whole(r, "--iterations") ?? 0 };
         var strategy = new Option<string?>("--strategy", "-s") { Description = $"Exploration strategy: {string.Join(", ", RunOptions.Strategies)} (default: Coyote's fair portfolio)." };
         strategy.AcceptOnlyFromAmong([.. RunOptions.Strategies]);
-        var bound = new Option<uint?>("--strategy-bound", "-sv") { Description = "The strategy's bound (probabilistic level, priority changes or delays)." };
-        var seed = new Option<uint?>("--seed") { Description = "Random seed (default: a fresh one, printed and recorded)." };
-        var maxSteps = new Option<uint?>("--max-steps", "-ms") { Description = "Maximum scheduling steps per iteration." };
-        var timeout = new Option<double?>("--timeout", "-t") { Description = "Wall-clock budget per test, in seconds." };
+        var bound = new Option<uint?>("--strategy-bound", "-sv") { Description = "The strategy's bound (probabilistic level, priority changes or delays).", CustomParser = r => Whole(r, "--strategy-bound") };
+        var seed = new Option<uint?>("--seed") { Description = "Random seed (default: a fresh one, printed and recorded).", CustomParser = r => Whole(r, "--seed") };
+        var maxSteps = new Option<uint?>("--max-steps", "-ms") { Description = "Maximum scheduling steps per iteration.", CustomParser = r => Whole(r, "--max-steps") };
+        var timeout = new Option<double?>("--timeout", "-t") { Description = "Wall-clock budget per test, in seconds.", CustomParser = r => Seconds(r, "--timeout") };
         var outdir = new Option<string>("--outdir", "-o") { Description = "Report folder.", DefaultValueFactory = _ => "coyote-reports" };
         var filter = new Option<string?>("--filter") { Description = "Run tests whose full name contains this text ('|' separates alternatives)." };
-        var workers = new Option<int>("--workers") { Description = "Tests run at once, each in a worker process of its own.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var workers = new Option<int>("--workers") { Description = "Tests run at once, each in a worker process of its own.", DefaultValueFactory = _ => Environment.ProcessorCount, CustomParser = r => (int)Math.Min(int.MaxValue, Whole(r, "--workers") ?? 0) };
         var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (e.g. 2/4): tests are dealt to shards in declaration order, so N jobs cover them once." };
         var baselineFile = new Option<string?>("--baseline") { Description = $"Accepted findings ({Baseline.DefaultFile}): bugs listed there do not fail the run; new ones do." };
         var noPredict = new Option<bool>("--no-predict") { Description = "Do not track lock orders across iterations to predict deadlocks." };
@@ -127,6 +127,32 @@ internal static class CommandLine
             parse.GetValue(workerAssembly)!, parse.GetValue(workerSource)!, parse.GetValue(workerTest)!, parse.GetValue(workerRunDir)!, parse.GetValue(workerResult)!, parse.GetValue(workerOptions)!, parse.GetValue(workerCpu), output)));
 
         return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, worker };
+    }
+
+    /// <summary>Parses a non-negative whole number, or records an error in the option's own words.</summary>
+    private static uint? Whole(System.CommandLine.Parsing.ArgumentResult result, string option)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (uint.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        result.AddError($"{option} takes a non-negative whole number, not '{text}'.");
+        return null;
+    }
+
+    /// <summary>Parses a positive number of seconds, or records an error in the option's own words.</summary>
+    private static double? Seconds(System.CommandLine.Parsing.ArgumentResult result, string option)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 && double.IsFinite(value))
+        {
+            return value;
+        }
+
+        result.AddError($"{option} takes a positive number of seconds, not '{text}'.");
+        return null;
     }
 
     private static Option<string[]> IncludeOption() => new("--include")

@@ -36,7 +36,7 @@ internal static class NameHints
                 case Code.Ldfld or Code.Ldsfld:
                     return Naming.Field((FieldReference)i.Operand);
                 case Code.Ldarg or Code.Ldarg_S:
-                    return ((ParameterDefinition)i.Operand).Name;
+                    return ParameterName(method, (ParameterDefinition)i.Operand);
                 case Code.Ldloc or Code.Ldloc_S or Code.Ldloca or Code.Ldloca_S:
                     var variable = (VariableDefinition)i.Operand;
                     var store = method.Body.Instructions.LastOrDefault(s => s.Offset < i.Offset && s.OpCode.Code is Code.Stloc or Code.Stloc_S && s.Operand == variable);
@@ -111,7 +111,7 @@ internal static class NameHints
                 case Code.Ldfld or Code.Ldsfld:
                     return Naming.Field((FieldReference)i.Operand);
                 case Code.Ldarg or Code.Ldarg_S:
-                    return ((ParameterDefinition)i.Operand).Name;
+                    return ParameterName(method, (ParameterDefinition)i.Operand);
                 case Code.Ldloc or Code.Ldloc_S:
                     var variable = (VariableDefinition)i.Operand;
                     if (method.DebugInformation.TryGetName(variable, out var name))
@@ -135,6 +135,10 @@ internal static class NameHints
 
         return null;
     }
+
+    /// <summary>A parameter's name, or <c>Type (this)</c> for the instance itself (<c>lock (this)</c>).</summary>
+    private static string ParameterName(MethodDefinition method, ParameterDefinition parameter) =>
+        parameter == method.Body.ThisParameter || parameter.Name.Length == 0 ? $"{Naming.TypeName(method.DeclaringType.Name.StartsWith('<') ? method.DeclaringType.DeclaringType ?? method.DeclaringType : method.DeclaringType)} (this)" : parameter.Name;
 
     private static string? LocalName(MethodDefinition method, Instruction store) =>
         store.Operand is VariableDefinition variable && method.DebugInformation.TryGetName(variable, out var name) ? name : null;

@@ -163,6 +163,31 @@ public sealed class CliTests
         return path;
     }
 
+    [Theory]
+    [InlineData("--seed", "-1", "--seed takes a non-negative whole number, not '-1'.")]
+    [InlineData("-i", "many", "--iterations takes a non-negative whole number, not 'many'.")]
+    [InlineData("--max-steps", "1.5", "--max-steps takes a non-negative whole number, not '1.5'.")]
+    [InlineData("-t", "-3", "--timeout takes a positive number of seconds, not '-3'.")]
+    public void ParseErrorsSpeakTheUsersWords(string option, string value, string message)
+    {
+        var (code, _, error) = Run("test", option, value);
+
+        Assert.Equal(ExitCode.InputError, code);
+        Assert.Equal($"systematic: {message}", error.Trim());
+    }
+
+    [Fact]
+    public void FilesPeopleCommitAndDiffKeepTheirBackticks()
+    {
+        var outdir = Paths.NewTempDir("relaxed");
+
+        CliTests.Run("test", "--filter", "LockOrderBuggy", "-i", "100", "--seed", "3", "--in-process", "-o", outdir);
+
+        var summary = File.ReadAllText(Path.Combine(outdir, "latest", "summary.json"));
+        Assert.Contains("`", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0060", summary, StringComparison.Ordinal);
+    }
+
     internal static (ExitCode Code, string Output, string Error) Run(params string[] args)
     {
         using var output = new StringWriter();

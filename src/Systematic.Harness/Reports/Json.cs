@@ -4,7 +4,11 @@ using System.Text.Json.Serialization;
 
 namespace Systematic.Harness;
 
-/// <summary>The JSON settings of every report file: camelCase, enums as strings, indented.</summary>
+/// <summary>
+/// The JSON settings of every report file: camelCase, enums as strings, indented, and only the escaping JSON needs
+/// (backticks and non-ASCII stay as they are), so that the files people commit and diff read as written. None of these
+/// files is embedded in HTML.
+/// </summary>
 internal static class Json
 {
     public static readonly JsonSerializerOptions Options = new()
@@ -12,7 +16,7 @@ internal static class Json
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = JavaScriptEncoder.Default,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter() },
     };
 }
