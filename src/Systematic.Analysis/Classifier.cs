@@ -414,7 +414,8 @@ public static class Classifier
                 var holders = this.state.Resources[resource.Id].HeldBy.Select(view.TaskName).Distinct().ToList();
                 if (LockOrder.IsLock(resource))
                 {
-                    var sentence = $"Task `{view.TaskName(waitEdge.To)}` holds `{resource.Name}` and awaits work in which `{view.TaskName(waitEdge.From)}` waits at {LogView.Short(waitEdge.Site)} " +
+                    var taken = this.state.Resources[resource.Id].AcquireSites.Where(s => view.Logical(s.Key) == waitEdge.To).Select(s => s.Value).FirstOrDefault();
+                    var sentence = $"Task `{view.TaskName(waitEdge.To)}` holds `{resource.Name}`{(taken is null ? "" : $" (taken at {LogView.Short(taken)})")} and awaits work in which `{view.TaskName(waitEdge.From)}` waits at {LogView.Short(waitEdge.Site)} " +
                         $"for that same `{resource.Name}`: a self-deadlock through a nested call.";
                     return this.Result(FailureKind.SelfDeadlock, sentence, names, links, holdings, waitings, []);
                 }

@@ -333,9 +333,10 @@ internal sealed class Session(int id, IterationLog log)
         {
             if (this.creations.Remove(target, out var created))
             {
-                // A lock object seen created: known by where it was made and what it was stored into, not where first locked.
+                // A lock object seen created: known by where it was made and what it was stored into, not by the name of
+                // whatever local first locked it (which differs from one use to the next).
                 site = created.Site;
-                hint = created.Hint ?? hint;
+                hint = created.Hint;
             }
 
             var where = AsyncProbes.Site(site);

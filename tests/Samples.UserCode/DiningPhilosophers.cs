@@ -68,6 +68,35 @@ public static class DiningPhilosophersTests
     }
 
     /// <summary>The last philosopher takes the lower-numbered fork (fork 0) first, which breaks the cycle.</summary>
+    /// <summary>
+    /// Six philosophers with lock-object forks made in a loop dine one after the other: no schedule deadlocks, but the
+    /// fork orders form a cycle through all six, which the first iteration already shows.
+    /// </summary>
+    [Test]
+    public static async Task SixDinersInTurns()
+    {
+        const int seats = 6;
+        var forks = Enumerable.Range(0, seats).Select(_ => new object()).ToArray();
+        var meals = 0;
+
+        for (var seat = 0; seat < seats; seat++)
+        {
+            var (left, right) = (forks[seat], forks[(seat + 1) % seats]);
+            await Task.Run(() =>
+            {
+                lock (left)
+                {
+                    lock (right)
+                    {
+                        meals++;
+                    }
+                }
+            });
+        }
+
+        Specification.Assert(meals == seats, "Everyone should eat once.");
+    }
+
     [Test]
     public static async Task DiningPhilosophersFixed()
     {

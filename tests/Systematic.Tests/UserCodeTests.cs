@@ -29,11 +29,14 @@ public sealed class UserCodeTests
         { "CopyWhileFaxingBuggy", FailureKind.LockOrderDeadlock },
         { "PulseInsteadOfPulseAllBuggy", FailureKind.LostWakeup },
         { "SlotUnderMutexBuggy", FailureKind.LockOrderDeadlock },
+        { "RecursiveFactoryBuggy", FailureKind.SelfDeadlock },
+        { "StoredCallbackBuggy", FailureKind.SelfDeadlock },
+        { "NestedWorkItemBuggy", FailureKind.SelfDeadlock },
     };
 
     public static TheoryData<string> Fixed => new()
     {
-        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed", "CopyWhileFaxingFixed", "PulseInsteadOfPulseAllFixed", "SlotUnderMutexFixed", "LeftoverJobUndeclared",
+        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed", "CopyWhileFaxingFixed", "PulseInsteadOfPulseAllFixed", "SlotUnderMutexFixed", "LeftoverJobUndeclared", "RecursiveFactoryFixed", "StoredCallbackFixed", "NestedWorkItemFixed",
     };
 
     [Fact]
@@ -106,6 +109,33 @@ public sealed class UserCodeTests
         var report = File.ReadAllText(Path.Combine(outcome.ReportDir!, FailureReport.MarkdownFile));
         Assert.Contains("Pulse woke", report, StringComparison.Ordinal);
         Assert.Contains("Monitor.Wait", report, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("RecursiveFactoryBuggy", "MemoCache._gate")]
+    [InlineData("StoredCallbackBuggy", "SettingsStore._sync")]
+    [InlineData("NestedWorkItemBuggy", "SerialRunner._turn")]
+    public void AReentryThroughADelegateNamesTheLockItsFirstAcquireAndTheReenteringWait(string name, string resource)
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 200, Seed = 5 }).Run(test, Paths.NewTempDir(name));
+
+        Assert.Equal(FailureKind.SelfDeadlock, outcome.Kind);
+        Assert.Equal([resource], outcome.Diagnosis!.Resources);
+        Assert.Matches($"holds `{System.Text.RegularExpressions.Regex.Escape(resource)}` \\(taken at Reentry\\.cs:\\d+\\) and awaits work in which `[^`]+` waits at Reentry\\.cs:\\d+ for that same", outcome.Diagnosis.Sentence);
+    }
+
+    [Fact]
+    public void ACycleThroughSixLockInstancesMadeInALoopIsPredictedInTheFirstIteration()
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "SixDinersInTurns");
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 100, Seed = 5 }).Run(test, Paths.NewTempDir("six"));
+
+        Assert.Equal(FailureKind.PotentialLockOrderDeadlock, outcome.Kind);
+        Assert.Equal(1, outcome.PredictedAt);
+        Assert.Equal(6, outcome.Diagnosis!.Resources.Distinct().Count());
     }
 
     [Fact]
