@@ -83,105 +83,158 @@ public static class Classifier
         private readonly IterationLog log = view.Log;
         private readonly WaitForState state = view.State;
 
+        private FailureKind messageKind;
+        private List<Holding> holdings = [];
+        private List<Waiting> waitings = [];
+        private IReadOnlyList<(int Resource, int Task, string? Site)> leaks = [];
+        private List<TaskState> blocked = [];
+
+        /// <summary>The rules, root causes first: the first that explains the iteration names the failure.</summary>
         public Diagnosis Run()
         {
-            var messageKind = MessageKind(message);
-            var holdings = this.Holdings();
-            var waitings = this.Waitings();
+            // Systematic's own checks hand over what they found; Coyote's failures are known by their message.
+            this.messageKind = this.log.Detected?.Kind ?? MessageKind(message);
+            this.holdings = this.Holdings();
+            this.waitings = this.Waitings();
+            this.leaks = view.Leaks();
+            this.blocked = this.state.Tasks.Values.Where(t => !t.Ended && t.Blocked is not null).ToList();
+            return this.OverReleased()
+                ?? this.LeakThatStarvesWaiters()
+                ?? this.WaitCycle()
+                ?? this.FinishedHoldingAPermit()
+                ?? this.ShortWhenTheTestEnds()
+                ?? this.HangOutsideRecordedCode()
+                ?? this.LostWakeupRule()
+                ?? this.PromiseNobodyCompletes()
+                ?? this.BlockedWithoutCycle()
+                ?? FromMessageOnly(message) with { Kind = this.messageKind == FailureKind.None ? MessageKind(message) : this.messageKind, Holdings = this.holdings, Waitings = this.waitings };
+        }
 
+        /// <summary>A release above the resource's limit, as the recorder saw it.</summary>
+        private Diagnosis? OverReleased()
+        {
             if (this.log.Events.FirstOrDefault(e => e.Kind == EventKind.OverRelease) is { } over)
             {
                 var resource = this.log.Resource(over.Resource);
                 var sentence = $"Task `{view.TaskName(over.Task)}` releases `{resource.Name}` at {LogView.Short(over.Site)} without a matching acquire: " +
                     $"`{resource.Name}` already had {over.Count} of {resource.Limit} permit(s) free, so the limit is exceeded (over-release).";
-                return this.Result(FailureKind.OverRelease, sentence, [resource.Name], [], holdings, waitings, Consequence(messageKind));
+                return this.Result(FailureKind.OverRelease, sentence, [resource.Name], [], this.Consequence());
             }
 
-            if (messageKind == FailureKind.OverRelease)
-            {
-                return FromMessageOnly(message) with { Holdings = holdings, Waitings = waitings };
-            }
+            return this.messageKind == FailureKind.OverRelease ? FromMessageOnly(message) with { Holdings = this.holdings, Waitings = this.waitings } : null;
+        }
 
-            var leaks = view.Leaks();
-            var blocked = this.state.Tasks.Values.Where(t => !t.Ended && t.Blocked is not null).ToList();
-            var starved = blocked
+        /// <summary>A task finished holding a permit others wait for: the leak is the root cause, the starving its consequence.</summary>
+        private Diagnosis? LeakThatStarvesWaiters()
+        {
+            var starved = this.blocked
                 .Select(t => (Task: t, Wait: t.Blocked as WaitingForResource))
-                .Where(x => x.Wait is not null && leaks.Any(l => l.Resource == x.Wait.Resource))
+                .Where(x => x.Wait is not null && this.leaks.Any(l => l.Resource == x.Wait.Resource))
                 .ToList();
-
-            if (starved.Count > 0 && messageKind is FailureKind.Deadlock or FailureKind.Leak or FailureKind.Hang or FailureKind.InvariantViolation)
+            if (starved.Count == 0 || this.messageKind is not (FailureKind.Deadlock or FailureKind.Leak or FailureKind.Hang or FailureKind.InvariantViolation))
             {
-                var leak = leaks.First(l => l.Resource == starved[0].Wait!.Resource);
-                var waiters = string.Join(", ", starved.Select(s => $"`{view.TaskName(s.Task.Id)}`").Distinct());
-                var sentence = $"Task `{view.TaskName(leak.Task)}` took `{view.ResourceName(leak.Resource)}` at {LogView.Short(leak.Site)} and finished without releasing it; " +
-                    $"{waiters} wait{(starved.Count == 1 ? "s" : "")} at {LogView.Short(starved[0].Wait!.Site)} for it for ever: a leaked permit.";
-                var consequences = new List<string> { $"Deadlock: {starved.Count} task(s) starve waiting for `{view.ResourceName(leak.Resource)}`." };
-                if (messageKind != FailureKind.Deadlock)
-                {
-                    consequences.AddRange(Consequence(messageKind));
-                }
-                return this.Result(FailureKind.Leak, sentence, [view.ResourceName(leak.Resource)], [], holdings, waitings, consequences);
+                return null;
             }
 
-            if (messageKind is FailureKind.Deadlock or FailureKind.Hang && blocked.Count > 0 && this.FindCycle(blocked) is { Count: > 0 } cycle)
+            var leak = this.leaks.First(l => l.Resource == starved[0].Wait!.Resource);
+            var waiters = string.Join(", ", starved.Select(s => $"`{view.TaskName(s.Task.Id)}`").Distinct());
+            var sentence = $"Task `{view.TaskName(leak.Task)}` took `{view.ResourceName(leak.Resource)}` at {LogView.Short(leak.Site)} and finished without releasing it; " +
+                $"{waiters} wait{(starved.Count == 1 ? "s" : "")} at {LogView.Short(starved[0].Wait!.Site)} for it for ever: a leaked permit.";
+            var consequences = new List<string> { $"Deadlock: {starved.Count} task(s) starve waiting for `{view.ResourceName(leak.Resource)}`." };
+            if (this.messageKind != FailureKind.Deadlock)
             {
-                return this.FromCycle(cycle, holdings, waitings);
+                consequences.AddRange(this.Consequence());
             }
 
-            if (leaks.Count > 0 && messageKind is FailureKind.Leak or FailureKind.InvariantViolation or FailureKind.Deadlock)
+            return this.Result(FailureKind.Leak, sentence, [view.ResourceName(leak.Resource)], [], consequences);
+        }
+
+        /// <summary>A cycle in the wait-for graph: a lock-order deadlock, a self-deadlock, or hold-and-wait exhaustion.</summary>
+        private Diagnosis? WaitCycle() =>
+            this.messageKind is FailureKind.Deadlock or FailureKind.Hang && this.blocked.Count > 0 && this.FindCycle(this.blocked) is { Count: > 0 } cycle
+                ? this.FromCycle(cycle)
+                : null;
+
+        /// <summary>A task finished holding a permit (no one waits for it yet).</summary>
+        private Diagnosis? FinishedHoldingAPermit()
+        {
+            if (this.leaks.Count == 0 || this.messageKind is not (FailureKind.Leak or FailureKind.InvariantViolation or FailureKind.Deadlock))
             {
-                var leak = leaks[0];
-                var resource = this.log.Resource(leak.Resource);
-                var resourceState = this.state.Resources[leak.Resource];
-                var sentence = $"Task `{view.TaskName(leak.Task)}` took `{resource.Name}` at {LogView.Short(leak.Site)} and finished without releasing it: " +
-                    $"a leaked permit (`{resource.Name}` has {resourceState.Count} of {resource.Initial} permit(s) free at the end).";
-                return this.Result(FailureKind.Leak, sentence, leaks.Select(l => view.ResourceName(l.Resource)).Distinct().ToList(), [], holdings, waitings, messageKind == FailureKind.Leak ? [] : Consequence(messageKind));
+                return null;
             }
 
-            if (messageKind == FailureKind.Leak && this.MissingPermits() is { } missing)
-            {
-                var sentence = $"`{missing.Info.Name}` has {missing.Count} of {missing.Info.Initial} permit(s) free when the test ends: a leaked permit.";
-                if (missing.ForeignReleasers.Count > 0)
-                {
-                    // Released by tasks that never took it: a producer/consumer count, where a short count may be items in flight.
-                    var releasers = string.Join(", ", missing.ForeignReleasers.Select(t => $"`{view.TaskName(t)}`").Distinct());
-                    sentence += $" It is used for signalling ({releasers} release{(missing.ForeignReleasers.Count == 1 ? "s" : "")} permits {(missing.ForeignReleasers.Count == 1 ? "it" : "they")} did not take): " +
-                        "if items may legitimately be in flight when the test ends, declare it with `Signaling.Declare(...)`.";
-                }
+            var leak = this.leaks[0];
+            var resource = this.log.Resource(leak.Resource);
+            var resourceState = this.state.Resources[leak.Resource];
+            var sentence = $"Task `{view.TaskName(leak.Task)}` took `{resource.Name}` at {LogView.Short(leak.Site)} and finished without releasing it: " +
+                $"a leaked permit (`{resource.Name}` has {resourceState.Count} of {resource.Initial} permit(s) free at the end).";
+            return this.Result(FailureKind.Leak, sentence, this.leaks.Select(l => view.ResourceName(l.Resource)).Distinct().ToList(), [], this.messageKind == FailureKind.Leak ? [] : this.Consequence());
+        }
 
-                return this.Result(FailureKind.Leak, sentence, [missing.Info.Name], [], holdings, waitings, []);
+        /// <summary>A semaphore short of permits when the test ends, with no holder to blame (released by tasks that never took it).</summary>
+        private Diagnosis? ShortWhenTheTestEnds()
+        {
+            if (this.messageKind != FailureKind.Leak || this.MissingPermits() is not { } missing)
+            {
+                return null;
             }
 
-            if (message.Contains("Potential deadlock", StringComparison.Ordinal) && blocked.Count == 0)
+            var sentence = $"`{missing.Info.Name}` has {missing.Count} of {missing.Info.Initial} permit(s) free when the test ends: a leaked permit.";
+            if (missing.ForeignReleasers.Count > 0)
             {
-                var sentence = "The test stopped making progress while blocked on something Coyote does not control (no task waits on a recorded semaphore or lock): " +
-                    "a hang, found by Coyote's watchdog. Look at the uncontrolled calls reported for this test.";
-                return this.Result(FailureKind.Hang, sentence, [], [], holdings, waitings, []);
+                // Released by tasks that never took it: a producer/consumer count, where a short count may be items in flight.
+                var releasers = string.Join(", ", missing.ForeignReleasers.Select(t => $"`{view.TaskName(t)}`").Distinct());
+                sentence += $" It is used for signalling ({releasers} release{(missing.ForeignReleasers.Count == 1 ? "s" : "")} permits {(missing.ForeignReleasers.Count == 1 ? "it" : "they")} did not take): " +
+                    "if items may legitimately be in flight when the test ends, declare it with `Signaling.Declare(...)`.";
             }
 
-            if (messageKind is FailureKind.Deadlock or FailureKind.Hang && this.LostWakeup(blocked) is { } lost)
+            return this.Result(FailureKind.Leak, sentence, [missing.Info.Name], [], []);
+        }
+
+        /// <summary>Coyote's watchdog fired while no task waits on anything recorded: a hang in uncontrolled code.</summary>
+        private Diagnosis? HangOutsideRecordedCode()
+        {
+            if (!message.Contains("Potential deadlock", StringComparison.Ordinal) || this.blocked.Count > 0)
             {
-                return this.Result(FailureKind.LostWakeup, lost.Sentence, [view.ResourceName(lost.Monitor)], [], holdings, waitings, []);
+                return null;
             }
 
-            if (messageKind is FailureKind.Deadlock && this.AwaitedPromise(blocked) is { } promise)
+            var sentence = "The test stopped making progress while blocked on something Coyote does not control (no task waits on a recorded semaphore or lock): " +
+                "a hang, found by Coyote's watchdog. Look at the uncontrolled calls reported for this test.";
+            return this.Result(FailureKind.Hang, sentence, [], [], []);
+        }
+
+        /// <summary>Every blocked task waits in Monitor.Wait for a pulse no running task can send.</summary>
+        private Diagnosis? LostWakeupRule() =>
+            this.messageKind is FailureKind.Deadlock or FailureKind.Hang && this.LostWakeup(this.blocked) is { } lost
+                ? this.Result(FailureKind.LostWakeup, lost.Sentence, [view.ResourceName(lost.Monitor)], [], [])
+                : null;
+
+        /// <summary>A task awaits a TaskCompletionSource's (or an unknown) task no task still running completes.</summary>
+        private Diagnosis? PromiseNobodyCompletes()
+        {
+            if (this.messageKind is not FailureKind.Deadlock || this.AwaitedPromise(this.blocked) is not { } promise)
             {
-                // The wait no other wait explains: a TaskCompletionSource's task that no task still running completes.
-                var count = blocked.Where(t => !this.log.Task(t.Id).Promise).Select(t => view.Logical(t.Id)).Distinct().Count();
-                var sentence = $"`{view.TaskName(promise.Waiter.Id)}` awaits `{view.TaskName(promise.Promise)}` at {LogView.Short(promise.Waiter.Blocked!.Site)}, and no task still running completes it: " +
-                    (count == 1 ? "it is blocked for ever." : $"{count} tasks are blocked for ever.");
-                return this.Result(FailureKind.Deadlock, sentence, [], [], holdings, waitings, []);
+                return null;
             }
 
-            if (messageKind is FailureKind.Deadlock && blocked.Count > 0)
+            var count = this.blocked.Where(t => !this.log.Task(t.Id).Promise).Select(t => view.Logical(t.Id)).Distinct().Count();
+            var sentence = $"`{view.TaskName(promise.Waiter.Id)}` awaits `{view.TaskName(promise.Promise)}` at {LogView.Short(promise.Waiter.Blocked!.Site)}, and no task still running completes it: " +
+                (count == 1 ? "it is blocked for ever." : $"{count} tasks are blocked for ever.");
+            return this.Result(FailureKind.Deadlock, sentence, [], [], []);
+        }
+
+        /// <summary>Tasks blocked for ever on something that is no cycle of recorded resources.</summary>
+        private Diagnosis? BlockedWithoutCycle()
+        {
+            if (this.messageKind is not FailureKind.Deadlock || this.blocked.Count == 0)
             {
-                var first = blocked[0];
-                var what = this.Describe(first.Blocked!);
-                var sentence = $"{blocked.Count} task(s) are blocked for ever with no cycle among semaphores or locks: `{view.TaskName(first.Id)}` {what}.";
-                return this.Result(FailureKind.Deadlock, sentence, [], [], holdings, waitings, []);
+                return null;
             }
 
-            return FromMessageOnly(message) with { Holdings = holdings, Waitings = waitings };
+            var first = this.blocked[0];
+            var sentence = $"{this.blocked.Count} task(s) are blocked for ever with no cycle among semaphores or locks: `{view.TaskName(first.Id)}` {this.Describe(first.Blocked!)}.";
+            return this.Result(FailureKind.Deadlock, sentence, [], [], []);
         }
 
         /// <summary>
@@ -237,10 +290,10 @@ public static class Classifier
                 .Select(x => ((TaskState, int)?)x)
                 .FirstOrDefault();
 
-        private Diagnosis Result(FailureKind kind, string sentence, IReadOnlyList<string> resources, IReadOnlyList<WaitLink> cycle, IReadOnlyList<Holding> holdings, IReadOnlyList<Waiting> waitings, IReadOnlyList<string> consequences) =>
-            new(kind, sentence, consequences, resources, cycle, holdings, waitings, message);
+        private Diagnosis Result(FailureKind kind, string sentence, IReadOnlyList<string> resources, IReadOnlyList<WaitLink> cycle, IReadOnlyList<string> consequences) =>
+            new(kind, sentence, consequences, resources, cycle, this.holdings, this.waitings, message);
 
-        private List<string> Consequence(FailureKind messageKind) => messageKind switch
+        private List<string> Consequence() => this.messageKind switch
         {
             FailureKind.InvariantViolation => [$"Invariant failed: {FirstLine(message)}"],
             FailureKind.UnhandledException => [$"Exception: {FirstLine(message)}"],
@@ -375,7 +428,7 @@ public static class Classifier
             static int Score(List<Edge> cycle) => cycle.Count(e => e.Resource != 0) * 100 - cycle.Count;
         }
 
-        private Diagnosis FromCycle(List<Edge> cycle, List<Holding> holdings, List<Waiting> waitings)
+        private Diagnosis FromCycle(List<Edge> cycle)
         {
             var resources = cycle.Where(e => e.Resource != 0).Select(e => e.Resource).Distinct().ToList();
             var links = cycle.Select(e => new WaitLink(view.TaskName(e.From), e.Resource != 0 ? view.ResourceName(e.Resource) : null, e.Site, view.TaskName(e.To))).ToList();
@@ -388,7 +441,7 @@ public static class Classifier
                     .Select(s => s.Value).FirstOrDefault();
                 var sentence = $"Task `{view.TaskName(edge.From)}` waits at {LogView.Short(edge.Site)} for `{view.ResourceName(edge.Resource)}`, which it already holds " +
                     $"(taken at {LogView.Short(taken)}): a self-deadlock.";
-                return this.Result(FailureKind.SelfDeadlock, sentence, names, links, holdings, waitings, []);
+                return this.Result(FailureKind.SelfDeadlock, sentence, names, links, []);
             }
 
             if (resources.Count >= 2)
@@ -404,7 +457,7 @@ public static class Classifier
                     parts.Add(i == 0 ? $"Task `{view.TaskName(e.From)}` {what}" : $"which {what}");
                 }
 
-                return this.Result(FailureKind.LockOrderDeadlock, string.Join(", ", parts) + ": a lock-order cycle.", names, links, holdings, waitings, []);
+                return this.Result(FailureKind.LockOrderDeadlock, string.Join(", ", parts) + ": a lock-order cycle.", names, links, []);
             }
 
             if (resources.Count == 1)
@@ -417,15 +470,15 @@ public static class Classifier
                     var taken = this.state.Resources[resource.Id].AcquireSites.Where(s => view.Logical(s.Key) == waitEdge.To).Select(s => s.Value).FirstOrDefault();
                     var sentence = $"Task `{view.TaskName(waitEdge.To)}` holds `{resource.Name}`{(taken is null ? "" : $" (taken at {LogView.Short(taken)})")} and awaits work in which `{view.TaskName(waitEdge.From)}` waits at {LogView.Short(waitEdge.Site)} " +
                         $"for that same `{resource.Name}`: a self-deadlock through a nested call.";
-                    return this.Result(FailureKind.SelfDeadlock, sentence, names, links, holdings, waitings, []);
+                    return this.Result(FailureKind.SelfDeadlock, sentence, names, links, []);
                 }
 
                 var all = $"All {resource.Limit} permits of `{resource.Name}` are held by {string.Join(", ", holders.Select(h => $"`{h}`"))}, which await tasks that wait at {LogView.Short(waitEdge.Site)} for a permit of `{resource.Name}`: hold-and-wait exhaustion.";
-                return this.Result(FailureKind.HoldAndWait, all, names, links, holdings, waitings, []);
+                return this.Result(FailureKind.HoldAndWait, all, names, links, []);
             }
 
             var chain = string.Join(", which ", cycle.Select(e => $"`{view.TaskName(e.From)}` awaits `{view.TaskName(e.To)}` at {LogView.Short(e.Site)}"));
-            return this.Result(FailureKind.Deadlock, $"Tasks await each other in a cycle: {chain}.", names, links, holdings, waitings, []);
+            return this.Result(FailureKind.Deadlock, $"Tasks await each other in a cycle: {chain}.", names, links, []);
         }
     }
 }

@@ -30,6 +30,9 @@ public sealed class IterationLog
     /// <summary>Gets the lock orders seen while recording: a lock acquired while the same task held others (none for logs read back from disk).</summary>
     public IReadOnlyList<LockOrder> LockOrders => this.lockOrders ?? (IReadOnlyList<LockOrder>)[];
 
+    /// <summary>Gets the failure Systematic's own checks found, if they found one (a leak at the end of the test, an over-release).</summary>
+    public DetectedFailure? Detected { get; internal set; }
+
     /// <summary>Gets the failure message that stopped recording, if any.</summary>
     public string? Failure { get; internal set; }
 
@@ -56,9 +59,9 @@ public sealed class IterationLog
     public TaskInfo Task(int id) => this.tasks[id - 1];
 
     /// <summary>Rebuilds a log from its parts (for logs read back from disk).</summary>
-    public static IterationLog Create(string test, IEnumerable<TaskInfo> tasks, IEnumerable<ResourceInfo> resources, IEnumerable<RecordedEvent> events, string? failure)
+    public static IterationLog Create(string test, IEnumerable<TaskInfo> tasks, IEnumerable<ResourceInfo> resources, IEnumerable<RecordedEvent> events, string? failure, DetectedFailure? detected = null)
     {
-        var log = new IterationLog(test) { Failure = failure, Frozen = true };
+        var log = new IterationLog(test) { Failure = failure, Frozen = true, Detected = detected };
         log.tasks.AddRange(tasks);
         log.resources.AddRange(resources);
         log.events.AddRange(events);

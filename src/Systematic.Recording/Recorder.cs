@@ -103,20 +103,27 @@ public static class Recorder
         }
 
         session.ObserveCompletions();
-        var leaks = session.FindLeaks();
-        if (leaks is null)
+        if (session.FindLeaks() is not { } leaks)
         {
             Freeze();
             return;
         }
 
-        Fail("Leak: " + leaks);
+        Fail(new DetectedFailure(FailureKind.Leak, leaks.Resources, leaks.Tasks, null), leaks.Text);
     }
 
-    /// <summary>Ends the iteration with a failure Systematic detected (<see cref="FailurePrefix"/> + <paramref name="what"/>): the log is frozen at it, then Coyote reports it.</summary>
-    internal static void Fail(string what)
+    /// <summary>
+    /// Ends the iteration with a failure Systematic detected: the log is frozen with it, then Coyote reports it with the
+    /// message <see cref="FailurePrefix"/> + kind + <paramref name="what"/> (what stock <c>coyote</c> shows).
+    /// </summary>
+    internal static void Fail(DetectedFailure failure, string what)
     {
-        var message = FailurePrefix + what;
+        var message = $"{FailurePrefix}{failure.Kind}: {what}";
+        if (current is { Log.Frozen: false } session)
+        {
+            session.Log.Detected = failure;
+        }
+
         Freeze(message);
         try
         {
@@ -538,9 +545,11 @@ internal sealed class Session(int id, IterationLog log)
         }
     }
 
-    public string? FindLeaks()
+    public (string Text, IReadOnlyList<int> Resources, IReadOnlyList<int> Tasks)? FindLeaks()
     {
         var parts = new List<string>();
+        var leaked = new List<int>();
+        var holdersOf = new List<int>();
         foreach (var state in this.State.Resources.Values.Where(r => !r.Declared))
         {
             var info = state.Info;
@@ -553,13 +562,15 @@ internal sealed class Session(int id, IterationLog log)
             }
 
             var name = ResourceName.Get(this.targets[info.Id]) ?? info.Name;
+            leaked.Add(info.Id);
+            holdersOf.AddRange(state.HeldBy);
             var holders = state.HeldBy.Select(t => $"{this.Log.Task(t).Entry} (task {t})").ToList();
             parts.Add(holders.Count > 0
                 ? $"'{name}' is missing {missing} of {info.Initial} permit(s) at the end of the test; taken and never released by {string.Join(", ", holders)}"
                 : $"'{name}' is missing {missing} of {info.Initial} permit(s) at the end of the test");
         }
 
-        return parts.Count == 0 ? null : string.Join("; ", parts);
+        return parts.Count == 0 ? null : (string.Join("; ", parts), leaked, holdersOf);
     }
 
 }

@@ -91,9 +91,12 @@ public sealed record ReplayCommands(string Systematic, string Coyote);
 /// <summary>A recorded iteration as stored in <c>failure.json</c>.</summary>
 public sealed record LogDocument(IReadOnlyList<TaskInfo> Tasks, IReadOnlyList<ResourceInfo> Resources, IReadOnlyList<RecordedEvent> Events, int Dropped)
 {
+    /// <summary>Gets the failure Systematic's own checks found, if they did.</summary>
+    public DetectedFailure? Detected { get; init; }
+
     /// <summary>Converts a live log.</summary>
-    public static LogDocument From(IterationLog log) => new(log.Tasks, log.Resources, log.Events, log.Dropped);
+    public static LogDocument From(IterationLog log) => new(log.Tasks, log.Resources, log.Events, log.Dropped) { Detected = log.Detected };
 
     /// <summary>Rebuilds the log.</summary>
-    public IterationLog ToLog(string test, string? failure) => IterationLog.Create(test, this.Tasks, this.Resources, this.Events, failure);
+    public IterationLog ToLog(string test, string? failure) => IterationLog.Create(test, this.Tasks, this.Resources, this.Events, failure, this.Detected);
 }

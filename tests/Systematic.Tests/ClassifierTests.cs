@@ -1,0 +1,311 @@
+using Systematic.Analysis;
+using Systematic.Recording;
+
+namespace Systematic.Tests;
+
+/// <summary>
+/// The fast tier: each rule of the classifier over a log built by hand, with the shape it names and a near miss it
+/// must not name, in milliseconds and without Coyote.
+/// </summary>
+public sealed class ClassifierTests
+{
+    private const string CoyoteDeadlock = "Deadlock detected. Op(3) and Op(5) are waiting to acquire a resource that is already acquired, but no other controlled operations are enabled.";
+
+    [Fact]
+    public void TwoTasksHoldingWhatTheOtherWaitsForAreALockOrderCycle()
+    {
+        var log = new LogBuilder();
+        var (a, b) = (log.Lock("Account._gate#1"), log.Lock("Account._gate#2"));
+        var (t1, t2) = (log.Task("Transfer#1"), log.Task("Transfer#2"));
+        log.Acquire(t1, a, 10).Acquire(t2, b, 10).Wait(t1, b, 12).Wait(t2, a, 12);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.LockOrderDeadlock, diagnosis.Kind);
+        Assert.Equal(["Account._gate#1", "Account._gate#2"], diagnosis.Resources.Order(StringComparer.Ordinal));
+        Assert.Contains("a lock-order cycle", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AWaitForAFreeLockIsNoCycle()
+    {
+        var log = new LogBuilder();
+        var (a, b, c) = (log.Lock("A"), log.Lock("B"), log.Lock("C"));
+        var (t1, t2) = (log.Task("First"), log.Task("Second"));
+        log.Acquire(t1, a, 10).Acquire(t2, b, 10).Wait(t1, b, 12).Wait(t2, c, 12);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.NotEqual(FailureKind.LockOrderDeadlock, diagnosis.Kind);
+    }
+
+    [Fact]
+    public void WaitingForALockOneHoldsIsASelfDeadlockNamingWhereItWasTaken()
+    {
+        var log = new LogBuilder();
+        var gate = log.Lock("Cache._gate");
+        var t = log.Task("Refresh");
+        log.Acquire(t, gate, 20).Wait(t, gate, 31);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.SelfDeadlock, diagnosis.Kind);
+        Assert.Contains("which it already holds (taken at Code.cs:20)", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HoldingALockWhileAwaitingWorkThatWaitsForItIsASelfDeadlockThroughANestedCall()
+    {
+        var log = new LogBuilder();
+        var gate = log.Lock("Store._sync");
+        var (writer, callback) = (log.Task("WriteAsync"), log.Task("OnChanged"));
+        log.Acquire(writer, gate, 40).Await(writer, 44, callback).Wait(callback, gate, 12);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.SelfDeadlock, diagnosis.Kind);
+        Assert.Contains("`WriteAsync` holds `Store._sync` (taken at Code.cs:40) and awaits work in which `OnChanged` waits at Code.cs:12", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryPermitOfACountingSemaphoreHeldByTasksAwaitingItsWaitersIsHoldAndWait()
+    {
+        var log = new LogBuilder();
+        var pool = log.Semaphore("Crawler._slots", permits: 2);
+        var (p1, p2, c1, c2) = (log.Task("Crawl#1"), log.Task("Crawl#2"), log.Task("Fetch#1"), log.Task("Fetch#2"));
+        log.Acquire(p1, pool, 5).Acquire(p2, pool, 5).Await(p1, 8, c1).Await(p2, 8, c2).Wait(c1, pool, 15).Wait(c2, pool, 15);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.HoldAndWait, diagnosis.Kind);
+    }
+
+    [Fact]
+    public void ATaskThatFinishedHoldingAPermitOthersWaitForIsALeakNotADeadlock()
+    {
+        var log = new LogBuilder();
+        var pool = log.Semaphore("Gateway._throttle", permits: 1);
+        var (t1, t2) = (log.Task("Capture#1"), log.Task("Capture#2"));
+        log.Acquire(t1, pool, 20).End(t1).Wait(t2, pool, 20);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.Leak, diagnosis.Kind);
+        Assert.StartsWith("Task `Capture#1` took `Gateway._throttle` at Code.cs:20 and finished without releasing it; `Capture#2` waits", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASignalTakenByATaskThatFinishedIsNoLeak()
+    {
+        var log = new LogBuilder();
+        var items = log.Semaphore("Buffer._items", permits: 0, releasers: ["Buffer.PostAsync"]);
+        var gate = log.Lock("Buffer._gate");
+        var (consumer, other) = (log.Task("TakeAsync"), log.Task("Audit"));
+        log.Release(log.Task("PostAsync"), items, 30).Acquire(consumer, items, 40).End(consumer).Acquire(other, gate, 9).Wait(other, gate, 11);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.NotEqual(FailureKind.Leak, diagnosis.Kind);
+    }
+
+    [Fact]
+    public void ACycleThroughASignalNamesTheCodeThatAloneReleasesItBeforeItEverRan()
+    {
+        var log = new LogBuilder();
+        var mutex = log.Lock("Spool._mutex");
+        var slots = log.Semaphore("Spool._slots", permits: 0, releasers: ["Spool.NextAsync"]);
+        var (printer, consumer) = (log.Task("PrintAsync"), log.Task("NextAsync"));
+        log.Acquire(printer, mutex, 20).Wait(printer, slots, 27).Wait(consumer, mutex, 42);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.LockOrderDeadlock, diagnosis.Kind);
+        Assert.Contains("for `Spool._slots`, which only `NextAsync` releases", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AWaitForASemaphoreNoRunningCodeReleasesIsNoCycleWithoutItsReleasers()
+    {
+        var log = new LogBuilder();
+        var mutex = log.Lock("Spool._mutex");
+        var slots = log.Semaphore("Spool._slots", permits: 0);
+        var (printer, consumer) = (log.Task("PrintAsync"), log.Task("Unrelated"));
+        log.Acquire(printer, mutex, 20).Wait(printer, slots, 27).Acquire(consumer, log.Lock("Other"), 3).Await(consumer, 5, log.Promise("TaskCompletionSource _done (Code.cs:1)"));
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.NotEqual(FailureKind.LockOrderDeadlock, diagnosis.Kind);
+    }
+
+    [Fact]
+    public void WaitersInMonitorWaitThatNoRunningTaskCanPulseAreALostWakeupNamingThePulse()
+    {
+        var log = new LogBuilder();
+        var monitor = log.Monitor("Queue._sync");
+        var (p1, p2, c1) = (log.Task("Put#1"), log.Task("Put#2"), log.Task("Take#1"));
+        log.WaitForPulse(c1, monitor, 33).WaitForPulse(p2, monitor, 19).Pulse(p1, monitor, 51, woken: p2).WaitForPulse(p2, monitor, 19).End(p1);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.LostWakeup, diagnosis.Kind);
+        Assert.Equal(["Queue._sync"], diagnosis.Resources);
+        Assert.Contains("The last Pulse of `Queue._sync`, at Code.cs:51 by `Put#1`, woke `Put#2` only, which waited again: PulseAll would have woken every waiter.", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AWaitForALockHeldByALiveTaskIsNoLostWakeup()
+    {
+        var log = new LogBuilder();
+        var (monitor, other) = (log.Monitor("Queue._sync"), log.Lock("Queue._other"));
+        var (t1, t2) = (log.Task("Sleeper"), log.Task("Holder"));
+        log.WaitForPulse(t1, monitor, 10).Acquire(t2, other, 3).Wait(log.Task("Waiter"), other, 4);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.NotEqual(FailureKind.LostWakeup, diagnosis.Kind);
+    }
+
+    [Fact]
+    public void ATaskAwaitingATaskCompletionSourceNobodyCompletesIsADeadlockNamingTheSource()
+    {
+        var log = new LogBuilder();
+        var promise = log.Promise("TaskCompletionSource Warmup._ready (Warmup.cs:6)");
+        var waiter = log.Task("CountShowsAsync");
+        log.Await(waiter, 42, promise);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.Deadlock, diagnosis.Kind);
+        Assert.Equal("`CountShowsAsync` awaits `TaskCompletionSource Warmup._ready (Warmup.cs:6)` at Code.cs:42, and no task still running completes it: it is blocked for ever.", diagnosis.Sentence);
+    }
+
+    [Fact]
+    public void ACompletedSourceIsNotTheCause()
+    {
+        var log = new LogBuilder();
+        var promise = log.Promise("TaskCompletionSource _ready (Warmup.cs:6)");
+        var waiter = log.Task("CountShowsAsync");
+        log.Await(waiter, 42, promise).End(promise).Wait(waiter, log.Lock("L"), 43);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.DoesNotContain("TaskCompletionSource", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFailureTheRecorderDetectedIsTakenAsItIsNotParsedFromItsMessage()
+    {
+        var log = new LogBuilder();
+        var pool = log.Semaphore("Pool._free", permits: 2);
+        var t = log.Task("Borrow");
+        log.Acquire(t, pool, 7).End(t);
+        log.Detect(new DetectedFailure(FailureKind.Leak, [pool], [t], null));
+
+        var diagnosis = Classifier.Classify(log.Build(), "any words at all");
+
+        Assert.Equal(FailureKind.Leak, diagnosis.Kind);
+        Assert.Equal(["Pool._free"], diagnosis.Resources);
+    }
+
+    [Fact]
+    public void AnOverReleaseEventIsAnOverReleaseAndARelease()
+    {
+        var log = new LogBuilder();
+        var bounded = log.Semaphore("Limiter._tokens", permits: 1);
+        var t = log.Task("Refill");
+        log.OverRelease(t, bounded, 60);
+
+        var diagnosis = Classifier.Classify(log.Build(), "[systematic] OverRelease: whatever");
+
+        Assert.Equal(FailureKind.OverRelease, diagnosis.Kind);
+        Assert.StartsWith("Task `Refill` releases `Limiter._tokens` at Code.cs:60 without a matching acquire", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    /// <summary>Coyote 1.7.11's own messages, as it prints them, still read for the failures it finds itself.</summary>
+    [Theory]
+    [InlineData(CoyoteDeadlock, FailureKind.Deadlock)]
+    [InlineData("Deadlock detected. Op(4) is paused on a dependency, but no other controlled operations are enabled.", FailureKind.Deadlock)]
+    [InlineData("Potential deadlock or hang detected. The periodic deadlock detection monitor was used, so Coyote cannot accurately determine if this is a deadlock, hang or false positive.", FailureKind.Deadlock)]
+    [InlineData("Scheduling steps bound of 10000 reached.", FailureKind.Hang)]
+    [InlineData("Unhandled exception. System.InvalidOperationException: boom", FailureKind.UnhandledException)]
+    [InlineData("Both tasks should have run.", FailureKind.InvariantViolation)]
+    public void CoyotesOwnMessagesArePinned(string message, FailureKind kind)
+    {
+        Assert.Equal(kind, Classifier.FromMessageOnly(message).Kind);
+    }
+}
+
+/// <summary>Builds an iteration's log by hand: tasks, resources and events in order, every site at Code.cs.</summary>
+internal sealed class LogBuilder
+{
+    private readonly List<TaskInfo> tasks = [new(1, "Tests.TheTest", null, 0, false)];
+    private readonly List<ResourceInfo> resources = [];
+    private readonly List<RecordedEvent> events = [];
+    private DetectedFailure? detected;
+
+    public int Task(string entry)
+    {
+        this.tasks.Add(new TaskInfo(this.tasks.Count + 1, entry, null, 1, false));
+        this.Add(EventKind.TaskStart, this.tasks.Count, 0, 0);
+        return this.tasks.Count;
+    }
+
+    public int Promise(string name)
+    {
+        this.tasks.Add(new TaskInfo(this.tasks.Count + 1, name, null, 1, false) { Promise = true });
+        this.Add(EventKind.TaskStart, this.tasks.Count, 0, 0);
+        return this.tasks.Count;
+    }
+
+    public int Lock(string name) => this.Resource(ResourceKind.Semaphore, name, 1, 1, null);
+
+    public int Monitor(string name) => this.Resource(ResourceKind.Monitor, name, 1, 1, null);
+
+    public int Semaphore(string name, int permits, IReadOnlyList<string>? releasers = null) => this.Resource(ResourceKind.Semaphore, name, permits, int.MaxValue, releasers);
+
+    public LogBuilder Acquire(int task, int resource, int line) => this.Add(EventKind.Acquire, task, resource, line, this.Free(resource) - 1);
+
+    public LogBuilder Release(int task, int resource, int line) => this.Add(EventKind.Release, task, resource, line, this.Free(resource) + 1);
+
+    public LogBuilder OverRelease(int task, int resource, int line) => this.Add(EventKind.OverRelease, task, resource, line, this.Free(resource));
+
+    public LogBuilder Wait(int task, int resource, int line) => this.Add(EventKind.Wait, task, resource, line, this.Free(resource));
+
+    public LogBuilder WaitForPulse(int task, int monitor, int line) => this.Add(EventKind.Release, task, monitor, line, 1).Add(EventKind.WaitForPulse, task, monitor, line, 1);
+
+    public LogBuilder Pulse(int task, int monitor, int line, params int[] woken) => this.Add(EventKind.Pulse, task, monitor, line, -1, woken);
+
+    public LogBuilder Await(int task, int line, params int[] targets) => this.Add(EventKind.Await, task, 0, line, -1, targets);
+
+    public LogBuilder End(int task) => this.Add(EventKind.TaskEnd, task, 0, 0);
+
+    public void Detect(DetectedFailure failure) => this.detected = failure;
+
+    public IterationLog Build() => IterationLog.Create("Tests.TheTest", this.tasks, this.resources, this.events, null, this.detected);
+
+    private int Resource(ResourceKind kind, string name, int initial, int max, IReadOnlyList<string>? releasers)
+    {
+        var id = this.resources.Count + 1;
+        this.resources.Add(new ResourceInfo(id, kind, name, "Code.cs|1|Tests.TheTest", initial, max) { Releasers = releasers });
+        this.Add(EventKind.Create, 1, id, 1, initial);
+        if (releasers is not null)
+        {
+            this.Add(EventKind.Signaling, 1, id, 1);
+        }
+
+        return id;
+    }
+
+    private int Free(int resource)
+    {
+        var last = this.events.LastOrDefault(e => e.Resource == resource && e.Count >= 0);
+        return last?.Count ?? this.resources[resource - 1].Initial;
+    }
+
+    private LogBuilder Add(EventKind kind, int task, int resource, int line, int count = -1, IReadOnlyList<int>? targets = null)
+    {
+        var site = line > 0 ? $"Code.cs|{line}|Tests.Code" : null;
+        this.events.Add(new RecordedEvent(this.events.Count + 1, kind, task, resource, site, count, 1, targets));
+        return this;
+    }
+}
