@@ -10,7 +10,7 @@ using Systematic.Harness;
 
 // Benchmarks of Systematic, every ratio measured in this one run (the machines are shared and noisy).
 // Usage: dotnet run -c Release --project src/Systematic.Benchmarks [-- [--quick] [--only SECTION[,SECTION]]]
-// Sections: throughput, time-to-bug, memory, workers, gate, preparation, stress. Only a run of all sections writes docs/benchmarks.*.
+// Sections: throughput, time-to-bug, memory, workers, gate, preparation, scale, stress. Only a run of all sections writes docs/benchmarks.*.
 Environment.SetEnvironmentVariable("COYOTE_CLI_TELEMETRY_OPTOUT", "1");
 var quick = args.Contains("--quick");
 var onlyAt = Array.IndexOf(args, "--only");
@@ -22,7 +22,7 @@ namespace Systematic.Benchmarks
 {
     internal sealed class Bench(bool quick, IReadOnlyCollection<string>? only)
     {
-        private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "preparation", "stress"];
+        private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "preparation", "scale", "stress"];
         private static readonly string?[] Strategies = [null, "random", "probabilistic", "prioritization", "delay-bounding"];
         private readonly int seeds = quick ? 5 : 30;
         private readonly uint throughputIterations = quick ? 200u : 1000u;
@@ -76,6 +76,14 @@ namespace Systematic.Benchmarks
                 var (md, data) = PreparationBenchmark.Run(this.work, quick ? 1 : 3);
                 this.markdown.Append(md);
                 this.json["preparation"] = data;
+            }
+
+            if (Wanted("scale"))
+            {
+                Section("A suite of many small tests", "Long-lived workers and reports written once (see `ScaleBenchmark`).");
+                var (md, data) = ScaleBenchmark.Run(this.work, quick ? 200 : 1000);
+                this.markdown.Append(md);
+                this.json["scale"] = data;
             }
 
             // Last: hung uncontrolled runs keep polling on the thread pool and would slow everything measured after them.

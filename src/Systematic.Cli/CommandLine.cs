@@ -114,17 +114,11 @@ internal static class CommandLine
             return ExitCode.Success;
         }));
 
-        var workerAssembly = new Option<string>("--assembly") { Required = true };
-        var workerSource = new Option<string>("--source") { Required = true };
-        var workerTest = new Option<string>("--test") { Required = true };
-        var workerRunDir = new Option<string>("--run-dir") { Required = true };
-        var workerResult = new Option<string>("--result") { Required = true };
-        var workerOptions = new Option<string>("--options") { Required = true };
+        var serve = new Option<bool>("--serve") { Description = "Read work requests from standard input until it ends." };
         var workerCpu = new Option<int?>("--cpu");
-        var worker = new Command("worker", "Runs one test for a parent `systematic test` (internal).") { workerAssembly, workerSource, workerTest, workerRunDir, workerResult, workerOptions, workerCpu };
+        var worker = new Command("worker", "Explores tests for a parent `systematic test`, one request per input line (internal).") { serve, workerCpu };
         worker.Hidden = true;
-        worker.SetAction(parse => Guard(error, () => WorkerCommand.Run(
-            parse.GetValue(workerAssembly)!, parse.GetValue(workerSource)!, parse.GetValue(workerTest)!, parse.GetValue(workerRunDir)!, parse.GetValue(workerResult)!, parse.GetValue(workerOptions)!, parse.GetValue(workerCpu), output)));
+        worker.SetAction(parse => Guard(error, () => WorkerCommand.Serve(parse.GetValue(workerCpu), Console.In, output)));
 
         return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, worker };
     }

@@ -1,35 +1,26 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Systematic.Harness;
 
 namespace Systematic.Cli;
 
-/// <summary><c>systematic worker</c>: runs one test for a parent run and writes its outcome as JSON.</summary>
+/// <summary>
+/// <c>systematic worker --serve</c>: a long-lived worker of a parent run. It reads work requests from its standard
+/// input, one per line (<see cref="WorkerProtocol"/>), explores each test and prints progress and the outcome; it exits
+/// when its input ends.
+/// </summary>
 internal static class WorkerCommand
 {
-    public static ExitCode Run(string assembly, string source, string test, string runDir, string result, string optionsJson, int? cpu, TextWriter output)
+    public static ExitCode Serve(int? cpu, TextReader input, TextWriter output)
     {
-        RunOptions options;
-        try
-        {
-            options = JsonSerializer.Deserialize<RunOptions>(optionsJson, Json.Options) ?? throw new HarnessException("Empty worker options.");
-        }
-        catch (JsonException e)
-        {
-            throw new HarnessException($"Bad worker options: {e.Message}");
-        }
-
         // First, so every thread the runtime and Coyote start later inherits the CPU.
         if (cpu is { } pinTo)
         {
             CpuAffinity.PinCurrentProcess(pinTo);
         }
 
-        var prepared = PreparedAssembly.Open(assembly, source);
-        var testCase = prepared.Tests.FirstOrDefault(t => t.Name == test) ?? throw new HarnessException($"Test {test} is not in {assembly}.");
-        using var cancellation = new CancellationTokenSource();
         // On a terminal, Ctrl-C reaches the workers (SIGINT) as well as the parent, which then asks them to stop
-        // (SIGTERM): that is one request. Only the same signal twice means "stop now".
+        // (SIGTERM): that is one request, to stop the current test. Only the same signal twice means "stop now".
+        var current = new CancellationTokenSource();
         var interrupts = 0;
         var terminations = 0;
         void Stop(PosixSignalContext context)
@@ -40,15 +31,47 @@ internal static class WorkerCommand
                 Environment.Exit((int)ExitCode.Interrupted);
             }
 
-            cancellation.Cancel();
+            Volatile.Read(ref current).Cancel();
         }
 
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        var runner = new TestRunner(options, progress => output.WriteLine($"{WorkerProcess.ProgressPrefix}{progress.Iterations}"));
-        var outcome = runner.Run(testCase, runDir, cancellation.Token);
-        outcome = outcome with { Workers = [new WorkerRun(outcome.Seed, outcome.Iterations, outcome.Elapsed, CpuAffinity.OfAllThreads())] };
-        AtomicFile.Write(result, JsonSerializer.Serialize(outcome, Json.Options));
+
+        // Standard output carries the protocol: what the tests themselves print goes to standard error.
+        Console.SetOut(Console.Error);
+
+        // A worker explores tests of the same prepared copies again and again: load each once.
+        var assemblies = new Dictionary<string, PreparedAssembly>(StringComparer.Ordinal);
+        string? line;
+        while ((line = input.ReadLine()) is not null)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var request = WorkerProtocol.ReadRequest(line);
+            if (!assemblies.TryGetValue(request.Assembly, out var prepared))
+            {
+                prepared = assemblies[request.Assembly] = PreparedAssembly.Open(request.Assembly, request.Source);
+            }
+
+            var test = prepared.Tests.FirstOrDefault(t => t.Name == request.Test) ?? throw new HarnessException($"Test {request.Test} is not in {request.Assembly}.");
+            var runner = new TestRunner(request.Options, progress =>
+            {
+                output.WriteLine($"{WorkerProtocol.ProgressPrefix}{progress.Iterations}");
+                output.Flush();
+            });
+            var outcome = runner.Run(test, request.RunDir, current.Token);
+            outcome = outcome with { Workers = [new WorkerRun(outcome.Seed, outcome.Iterations, outcome.Elapsed, CpuAffinity.OfAllThreads()) { Process = Environment.ProcessId }] };
+            output.WriteLine(WorkerProtocol.Write(outcome));
+            output.Flush();
+            if (current.IsCancellationRequested)
+            {
+                Interlocked.Exchange(ref current, new CancellationTokenSource()).Dispose();
+            }
+        }
+
         return ExitCode.Success;
     }
 }

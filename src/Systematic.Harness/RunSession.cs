@@ -51,6 +51,7 @@ public sealed class RunSession(RunOptions options)
         var gate = new object();
         var failures = new Dictionary<string, FailureDocument>(StringComparer.Ordinal);
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var progressWritten = System.Diagnostics.Stopwatch.StartNew();
 
         // With more workers than tests, a test's iterations are split between workers with widely spaced seeds.
         var split = options.Isolated && options.Workers > tests.Count ? options.Workers / tests.Count : 1;
@@ -59,9 +60,9 @@ public sealed class RunSession(RunOptions options)
         var remaining = Enumerable.Repeat(split, tests.Count).ToArray();
         var items = Enumerable.Range(0, tests.Count).SelectMany(t => Enumerable.Range(0, split).Select(k => (Test: t, Part: k))).ToList();
 
-        // Each concurrent worker gets a CPU of its own (see CpuAffinity); a worker takes a free one and gives it back.
+        // Each worker process gets a CPU of its own for its life (see CpuAffinity) and explores test after test.
         var plan = options.Isolated && options.Pin ? CpuAffinity.Plan(Math.Min(options.Workers, items.Count), CpuAffinity.Allowed()) : null;
-        var freeCpus = new Stack<int>(plan?.Reverse() ?? []);
+        using var pool = options.Isolated ? new WorkerPool(plan) : null;
 
         void RunOne(int item)
         {
@@ -78,22 +79,9 @@ public sealed class RunSession(RunOptions options)
                 Iterations = (uint)Math.Ceiling(options.Iterations / (double)split),
             };
             TestOutcome outcome;
-            int? cpu = null;
             try
             {
-                if (options.Isolated)
-                {
-                    lock (freeCpus)
-                    {
-                        cpu = freeCpus.Count > 0 ? freeCpus.Pop() : null;
-                    }
-
-                    outcome = WorkerProcess.Run(test, partOptions, runDir, cpu, progress, cancellation);
-                }
-                else
-                {
-                    outcome = runner.Run(test, runDir, cancellation);
-                }
+                outcome = pool is not null ? pool.Run(test, partOptions, runDir, progress, cancellation) : runner.Run(test, runDir, cancellation);
             }
             catch (HarnessException e)
             {
@@ -102,16 +90,6 @@ public sealed class RunSession(RunOptions options)
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = $"{e.GetType().Name}: {e.Message}" };
-            }
-            finally
-            {
-                if (cpu is { } used)
-                {
-                    lock (freeCpus)
-                    {
-                        freeCpus.Push(used);
-                    }
-                }
             }
 
             lock (gate)
@@ -128,8 +106,13 @@ public sealed class RunSession(RunOptions options)
                 finished++;
                 done?.Invoke(merged, finished, tests.Count);
 
-                // The summary is rewritten after every test, so an interrupted run still has one.
-                WriteSummary(runId, runDir, options, started, outcomes.OfType<TestOutcome>().ToList(), assemblies, failures, interrupted: false, finished: false);
+                // While the run goes on, summary.json is kept current at most every few seconds (a run killed outright
+                // still leaves one); the run's reports are written once, at the end: cost linear in the number of tests.
+                if (progressWritten.Elapsed >= ProgressSummaryInterval)
+                {
+                    WriteSummary(runId, runDir, options, started, outcomes.OfType<TestOutcome>().ToList(), assemblies, failures, interrupted: false, finished: false, reports: false);
+                    progressWritten.Restart();
+                }
             }
         }
 
@@ -243,7 +226,10 @@ public sealed class RunSession(RunOptions options)
         }
     }
 
-    private static void WriteSummary(string runId, string runDir, RunOptions options, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, Dictionary<string, FailureDocument> failures, bool interrupted, bool finished, ExitCode? exitCode = null)
+    /// <summary>How often a running session rewrites its summary.json.</summary>
+    private static readonly TimeSpan ProgressSummaryInterval = TimeSpan.FromSeconds(2);
+
+    private static void WriteSummary(string runId, string runDir, RunOptions options, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, Dictionary<string, FailureDocument> failures, bool interrupted, bool finished, ExitCode? exitCode = null, bool reports = true)
     {
         var summary = new SummaryDocument
         {
@@ -256,7 +242,14 @@ public sealed class RunSession(RunOptions options)
             Assemblies = assemblies.Select(a => new SummaryAssembly(a.SourcePath, a.Path, a.Notes, a.Closure.Count == 0 ? null : a.Closure)).ToList(),
             Tests = outcomes.Select(o => SummaryTest.From(o, runDir)).ToList(),
         };
-        WriteSummaryFiles(runDir, summary, failures);
+        if (reports)
+        {
+            WriteSummaryFiles(runDir, summary, failures);
+        }
+        else
+        {
+            AtomicFile.Write(Path.Combine(runDir, "summary.json"), JsonSerializer.Serialize(summary, Json.Options));
+        }
     }
 
     /// <summary>Writes the run-level report files of <paramref name="summary"/> into <paramref name="runDir"/>.</summary>

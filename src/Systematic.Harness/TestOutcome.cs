@@ -79,4 +79,8 @@ public sealed record TestOutcome
 }
 
 /// <summary>One worker process's share of a test: its seed, the iterations it ran, its wall time and the CPUs its threads were allowed on at the end.</summary>
-public sealed record WorkerRun(uint Seed, long Iterations, TimeSpan Elapsed, IReadOnlyList<int> Cpus);
+public sealed record WorkerRun(uint Seed, long Iterations, TimeSpan Elapsed, IReadOnlyList<int> Cpus)
+{
+    /// <summary>Gets the worker's process id (one worker explores many tests).</summary>
+    public int Process { get; init; }
+}

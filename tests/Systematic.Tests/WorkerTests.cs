@@ -64,6 +64,23 @@ public sealed class WorkerTests
         Assert.StartsWith("Reproduced: Leak", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ALongLivedWorkerExploresTestAfterTest()
+    {
+        var outdir = Paths.NewTempDir("pool");
+
+        // One worker for the whole catalog's NoFinally and LockOrder pairs: one process explores them all.
+        var (code, output, error) = CliTests.Run("test", "--filter", "NoFinally|LockOrder", "-i", "50", "--seed", "2", "--workers", "1", "--no-minimize", "-o", outdir);
+
+        Assert.True(code == ExitCode.Success, output + error);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outdir, "latest", "summary.json")));
+        var processes = summary.RootElement.GetProperty("tests").EnumerateArray().SelectMany(t => t.GetProperty("workers").EnumerateArray()).Select(w => w.GetProperty("process").GetInt32()).ToList();
+        Assert.Equal(4, processes.Count);
+        Assert.Single(processes.Distinct());
+
+        // A worker that crashes or hangs is replaced: MisbehavingTests has the test that passes after the others.
+    }
+
     private static List<List<int>> Cpus(JsonElement test) =>
         test.GetProperty("workers").EnumerateArray().Select(p => p.GetProperty("cpus").EnumerateArray().Select(c => c.GetInt32()).ToList()).ToList();
 
