@@ -10,17 +10,18 @@ using Systematic.Harness;
 
 // Benchmarks of Systematic, every ratio measured in this one run (the machines are shared and noisy).
 // Usage: dotnet run -c Release --project src/Systematic.Benchmarks [-- [--quick] [--only SECTION[,SECTION]]]
-// Sections: throughput, time-to-bug, memory, workers, gate, preparation, scale, stress. Only a run of all sections writes docs/benchmarks.*.
+// Sections: throughput, time-to-bug, memory, workers, gate, preparation, scale, stress. A run of all sections writes
+// docs/benchmarks.*; a partial one writes to a temporary folder, or with --update replaces its sections in docs/.
 Environment.SetEnvironmentVariable("COYOTE_CLI_TELEMETRY_OPTOUT", "1");
 var quick = args.Contains("--quick");
 var onlyAt = Array.IndexOf(args, "--only");
 var only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
-var bench = new Bench(quick, only);
+var bench = new Bench(quick, only, args.Contains("--update"));
 return bench.Run();
 
 namespace Systematic.Benchmarks
 {
-    internal sealed class Bench(bool quick, IReadOnlyCollection<string>? only)
+    internal sealed class Bench(bool quick, IReadOnlyCollection<string>? only, bool update)
     {
         private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "preparation", "scale", "stress"];
         private static readonly string?[] Strategies = [null, "random", "probabilistic", "prioritization", "delay-bounding"];
@@ -92,10 +93,26 @@ namespace Systematic.Benchmarks
                 this.Stress(catalog, plain, searchMs);
             }
 
-            var folder = only is null ? Path.Combine(RepoRoot(), "docs") : this.work;
+            var docs = Path.Combine(RepoRoot(), "docs");
+            var folder = only is null || update ? docs : this.work;
             Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, "benchmarks.md"), this.markdown.ToString());
-            File.WriteAllText(Path.Combine(folder, "benchmarks.json"), JsonSerializer.Serialize(this.json, new JsonSerializerOptions { WriteIndented = true }));
+            if (only is not null && update)
+            {
+                // Replace just these sections (and their JSON keys) in the published results; the rest stays as measured.
+                File.WriteAllText(Path.Combine(folder, "benchmarks.md"), MergeSections(File.ReadAllText(Path.Combine(docs, "benchmarks.md")), this.markdown.ToString()));
+                var published = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(docs, "benchmarks.json")))!.AsObject();
+                foreach (var (key, value) in this.json.Where(j => j.Key is not ("schema" or "machine")))
+                {
+                    published[key] = JsonSerializer.SerializeToNode(value);
+                }
+
+                File.WriteAllText(Path.Combine(folder, "benchmarks.json"), published.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                File.WriteAllText(Path.Combine(folder, "benchmarks.md"), this.markdown.ToString());
+                File.WriteAllText(Path.Combine(folder, "benchmarks.json"), JsonSerializer.Serialize(this.json, new JsonSerializerOptions { WriteIndented = true }));
+            }
             Console.WriteLine(this.markdown.ToString());
             Console.WriteLine($"Written: {Path.Combine(folder, "benchmarks.md")} and benchmarks.json");
             return 0;
@@ -347,6 +364,40 @@ namespace Systematic.Benchmarks
         private static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
 
         private static double P90(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(Math.Min(values.Count - 1, (int)Math.Ceiling(values.Count * 0.9) - 1));
+
+        /// <summary>Replaces each <c>## </c> section of <paramref name="fresh"/> in <paramref name="published"/> (appending new ones), noting the partial run.</summary>
+        private static string MergeSections(string published, string fresh)
+        {
+            static List<(string Title, string Body)> Split(string text)
+            {
+                var parts = new List<(string, string)>();
+                foreach (var chunk in ("\n" + text).Split("\n## ").Skip(1))
+                {
+                    var title = chunk.Split('\n')[0];
+                    parts.Add((title, "## " + chunk.TrimEnd() + "\n"));
+                }
+
+                return parts;
+            }
+
+            var head = published.Split("\n## ")[0].TrimEnd() + "\n";
+            var sections = Split(published);
+            foreach (var (title, body) in Split(fresh))
+            {
+                var index = sections.FindIndex(s => s.Title == title);
+                var noted = body.TrimEnd() + $"\n\n_(This section: `dotnet run -c Release --project src/Systematic.Benchmarks -- --only ... --update`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.)_\n";
+                if (index >= 0)
+                {
+                    sections[index] = (title, noted);
+                }
+                else
+                {
+                    sections.Add((title, noted));
+                }
+            }
+
+            return head + "\n" + string.Join("\n", sections.Select(s => s.Body));
+        }
 
         private static string RepoRoot()
         {

@@ -70,7 +70,7 @@ internal static class ScaleBenchmark
               </ItemGroup>
             </Project>
             """);
-        var code = new StringBuilder("using Microsoft.Coyote.SystematicTesting;\n\npublic static class Suite\n{\n");
+        var code = new StringBuilder("using System.Threading;\nusing System.Threading.Tasks;\nusing Microsoft.Coyote.SystematicTesting;\n\npublic static class Suite\n{\n");
         code.AppendLine("""
                 private static async Task Share(SemaphoreSlim gate, int[] counter)
                 {

@@ -181,7 +181,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
 
         var (diagnosis, log) = Diagnose(test, report.BugReports.FirstOrDefault() ?? "bug");
         var trace = engine.ReproducibleTrace;
-        outcome = outcome with { Kind = diagnosis.Kind, FirstBugIteration = started, Diagnosis = diagnosis, Schedule = ScheduleStats.Of(trace) };
+        outcome = outcome with { Kind = diagnosis.Kind, FirstBugIteration = started, Diagnosis = diagnosis, Schedule = ScheduleStats.Of(trace, log) };
         return this.Finish(test, outcome, log, trace, engine.ReadableTrace, runDir, seed, clock, cancellation);
     }
 
@@ -255,7 +255,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             {
                 Consequences = [.. diagnosis.Consequences, $"Predicted from passing schedules at iteration {cycle.FirstSeenIteration}; confirmed by the {strategy} strategy after {searched} more iterations."],
             };
-            return this.Finish(test, outcome with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = outcome.Iterations + searched, Iterations = outcome.Iterations + searched, Schedule = ScheduleStats.Of(trace) }, log, trace, search.Readable, runDir, seed, clock, CancellationToken.None);
+            return this.Finish(test, outcome with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = outcome.Iterations + searched, Iterations = outcome.Iterations + searched, Schedule = ScheduleStats.Of(trace, log) }, log, trace, search.Readable, runDir, seed, clock, CancellationToken.None);
         }
 
         clock.Stop();

@@ -221,6 +221,43 @@ public sealed class ClassifierTests
         Assert.StartsWith("Task `Refill` releases `Limiter._tokens` at Code.cs:60 without a matching acquire", diagnosis.Sentence, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnABBADeadlockNeedsOnePreemption()
+    {
+        var log = new LogBuilder();
+        var (a, b) = (log.Lock("A"), log.Lock("B"));
+        var (t1, t2) = (log.Task("Transfer#1"), log.Task("Transfer#2"));
+
+        // Transfer#1 takes A and could go on, but Transfer#2 runs (the one preemption), takes B and blocks on A; then Transfer#1 blocks on B.
+        log.Await(1, 5, t1, t2).Acquire(t1, a, 10).Acquire(t2, b, 10).BlockedOn(t2, a, 12).BlockedOn(t1, b, 12);
+
+        Assert.Equal(1, Analysis.ScheduleStats.Preempted(log.Build()));
+    }
+
+    [Fact]
+    public void AThreeLockCycleNeedsTwoPreemptions()
+    {
+        var log = new LogBuilder();
+        var (a, b, c) = (log.Lock("A"), log.Lock("B"), log.Lock("C"));
+        var (t1, t2, t3) = (log.Task("First"), log.Task("Second"), log.Task("Third"));
+        log.Await(1, 5, t1, t2, t3).Acquire(t1, a, 1).Acquire(t2, b, 1).Acquire(t3, c, 1).BlockedOn(t3, a, 2).BlockedOn(t2, c, 2).BlockedOn(t1, b, 2);
+
+        Assert.Equal(2, Analysis.ScheduleStats.Preempted(log.Build()));
+    }
+
+    [Fact]
+    public void ALeakOnAnExceptionPathNeedsNoPreemption()
+    {
+        var log = new LogBuilder();
+        var pool = log.Semaphore("Pool", permits: 1);
+        var (t1, t2) = (log.Task("Capture#1"), log.Task("Capture#2"));
+
+        // Capture#1 takes the permit and finishes (throws) without releasing it; only then Capture#2 runs and waits.
+        log.Await(1, 5, t1, t2).Acquire(t1, pool, 20).End(t1).BlockedOn(t2, pool, 20);
+
+        Assert.Equal(0, Analysis.ScheduleStats.Preempted(log.Build()));
+    }
+
     /// <summary>Coyote 1.7.11's own messages, as it prints them, still read for the failures it finds itself.</summary>
     [Theory]
     [InlineData(CoyoteDeadlock, FailureKind.Deadlock)]
@@ -270,6 +307,9 @@ internal sealed class LogBuilder
     public LogBuilder OverRelease(int task, int resource, int line) => this.Add(EventKind.OverRelease, task, resource, line, this.Free(resource));
 
     public LogBuilder Wait(int task, int resource, int line) => this.Add(EventKind.Wait, task, resource, line, this.Free(resource));
+
+    /// <summary>A wait that has to wait: no permit free.</summary>
+    public LogBuilder BlockedOn(int task, int resource, int line) => this.Add(EventKind.Wait, task, resource, line, 0);
 
     public LogBuilder WaitForPulse(int task, int monitor, int line) => this.Add(EventKind.Release, task, monitor, line, 1).Add(EventKind.WaitForPulse, task, monitor, line, 1);
 

@@ -125,6 +125,8 @@ public static class FailureReport
             $"{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
 
+    private static string Preemptions(int count) => count == 1 ? "1 preemption" : $"{count} preemptions";
+
     /// <summary>Renders <c>report.md</c>.</summary>
     public static string RenderMarkdown(FailureDocument f, IterationLog? log)
     {
@@ -215,14 +217,18 @@ public static class FailureReport
         if (f.Schedule is { } schedule)
         {
             md.AppendLine("## Schedule").AppendLine();
-            md.Append(CultureInfo.InvariantCulture, $"The failing schedule has {schedule.Steps} steps, {schedule.Switches} context switches and {schedule.Preemptions} preemption(s).");
+            md.Append(CultureInfo.InvariantCulture, $"The failing schedule has {schedule.Steps} steps, {schedule.Switches} context switches and {Preemptions(schedule.Preemptions)} (switches away from a task that could have gone on, counted at the recorded lock, semaphore and task steps).");
             if (f.Minimal is null)
             {
-                md.Append(CultureInfo.InvariantCulture, $" No simpler schedule was found: this {f.Kind} needs at most {schedule.Preemptions} preemption(s).");
+                md.Append(schedule.Preemptions == 0
+                    ? $" **This {f.Kind} needs no preemption**: it happens without ever switching away from a task that could go on."
+                    : $" No schedule with fewer was found: this {f.Kind} needs at most {Preemptions(schedule.Preemptions)}.");
             }
             else if (f.Minimal is { } minimal)
             {
-                md.Append(CultureInfo.InvariantCulture, $" The smallest found: **this {f.Kind} needs {minimal.Stats.Preemptions} preemption(s)** (delay bound {minimal.DelayBound}; {minimal.Stats.Steps} steps, {minimal.Stats.Switches} switches), in `{minimal.Trace}`.");
+                md.Append(minimal.Stats.Preemptions == 0
+                    ? string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs no preemption**: `{minimal.Trace}` reaches it without ever switching away from a task that could go on ({minimal.Stats.Steps} steps).")
+                    : string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs {Preemptions(minimal.Stats.Preemptions)}**: `{minimal.Trace}` ({minimal.Stats.Steps} steps); no schedule with fewer was found ({minimal.Iterations} schedules tried, at delay bounds 0 to {minimal.DelayBound})."));
             }
 
             md.AppendLine().AppendLine();
