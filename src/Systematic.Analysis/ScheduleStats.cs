@@ -7,6 +7,9 @@ namespace Systematic.Analysis;
 /// <summary>Counts of a schedule: Coyote's scheduling steps and context switches, and its preemptions (switches away from a task that could have gone on).</summary>
 public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
 {
+    /// <summary>Scheduling-point kinds after which the operation cannot go on (for the estimate from a trace alone).</summary>
+    private static readonly HashSet<string> BlockingKinds = new(StringComparer.Ordinal) { "Pause", "Complete", "Halt", "Wait", "Join", "Receive", "Default" };
+
     /// <summary>
     /// The counts of a failing schedule: steps and switches from its trace, preemptions from its recording, exactly at
     /// the granularity of the recorded synchronization points (<see cref="Preempted"/>); without a recording, estimated
@@ -16,20 +19,21 @@ public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
         log is null ? Of(trace) : Of(trace) with { Preemptions = Preempted(log) };
 
     /// <summary>
-    /// Counts the preemptions of a recorded iteration: each time the recorded steps pass from one logical task to
-    /// another while the first could have gone on (it had neither finished nor blocked: its last step was no wait that
-    /// had to wait, no await of an unfinished task, no <c>Monitor.Wait</c>).
+    /// Counts the preemptions of a recorded iteration: each time the recorded steps pass from one flow of control (a
+    /// Task.Run or StartNew body, a thread, the test, with the async calls they make) to another while some task of the
+    /// first could have gone on: started, not finished, waiting for nothing (no wait that had to wait, no await of an
+    /// unfinished task of another flow, no <c>Monitor.Wait</c>).
     /// </summary>
     public static int Preempted(IterationLog log)
     {
         var state = new WaitForState();
+        var flows = log.Tasks.Select(t => Flow(log, t.Id)).ToArray();
         int? current = null;
-        RecordedEvent? last = null;
         var preemptions = 0;
         foreach (var e in log.Events)
         {
             var by = Runner(log, e);
-            if (by > 0 && current is { } previous && previous != by && last is not null && CouldGoOn(log, state, last))
+            if (by > 0 && current is { } previous && previous != by && CouldGoOn(log, state, flows, previous))
             {
                 preemptions++;
             }
@@ -38,14 +42,45 @@ public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
             if (by > 0)
             {
                 current = by;
-                last = e;
             }
         }
 
         return preemptions;
     }
 
-    /// <summary>The logical task that took a step: a task's start is a step of the task that started it; a TaskCompletionSource's "task" takes none.</summary>
+    /// <summary>Whether a flow could take another step: some task of it (the flow's body or an async call of it) has started, not finished, and waits for nothing.</summary>
+    private static bool CouldGoOn(IterationLog log, WaitForState state, int[] flows, int flow)
+    {
+        for (var i = 0; i < flows.Length; i++)
+        {
+            if (flows[i] != flow || log.Tasks[i].Promise || !state.Tasks.TryGetValue(i + 1, out var task) || task.Ended)
+            {
+                continue;
+            }
+
+            var runnable = task.Blocked switch
+            {
+                null => true,
+
+                // A wait recorded before taking a free monitor or permit did not have to wait.
+                WaitingForResource w => log.Events[w.Seq - 1].Count > 0,
+                AwaitingTasks a => a.Targets.All(t => t > 0 && state.Tasks.TryGetValue(t, out var target) && target.Ended),
+                _ => false,
+            };
+            if (runnable)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The flow of control that took a step: an async method's call runs in its caller's flow until it first waits and
+    /// returns to it then (a call and a return, no switch); a Task.Run body, a StartNew body or a thread is a flow of
+    /// its own. A task's start is a step of the flow that started it; a TaskCompletionSource's "task" takes none.
+    /// </summary>
     private static int Runner(IterationLog log, RecordedEvent e)
     {
         if (e.Task <= 0 || e.Task > log.Tasks.Count)
@@ -59,26 +94,25 @@ public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
             return 0;
         }
 
-        return e.Kind == EventKind.TaskStart ? (task.Parent > 0 ? log.Logical(task.Parent) : 0) : log.Logical(e.Task);
+        return Flow(log, e.Kind == EventKind.TaskStart ? task.Parent : e.Task);
     }
 
-    private static bool CouldGoOn(IterationLog log, WaitForState state, RecordedEvent last)
+    private static int Flow(IterationLog log, int task)
     {
-        if (last.Kind == EventKind.TaskEnd && log.Logical(last.Task) == last.Task)
+        // Async calls (no start site of their own) belong to the flow that called them.
+        for (var guard = 0; task > 0 && guard < 10_000; guard++)
         {
-            return false;
+            var info = log.Task(task);
+            if (info.Site is not null || info.Parent <= 0)
+            {
+                return task;
+            }
+
+            task = info.Parent;
         }
 
-        return last.Kind switch
-        {
-            EventKind.Wait => last.Count > 0,
-            EventKind.WaitForPulse => false,
-            EventKind.Await => !(state.Tasks.TryGetValue(last.Task, out var t) && t.Blocked is AwaitingTasks),
-            _ => true,
-        };
+        return task;
     }
-
-    private static readonly HashSet<string> Blocking = new(StringComparer.Ordinal) { "Pause", "Complete", "Halt", "Wait", "Join", "Receive", "Default" };
 
     /// <summary>Reads the counts of a trace's <c>Steps</c>; entries look like <c>op(1:…),sp(Acquire),next(2:…)</c>.</summary>
     public static ScheduleStats Of(string trace)
@@ -106,7 +140,7 @@ public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
             }
 
             switches++;
-            if (!Blocking.Contains(Between(text, "sp(", ")") ?? ""))
+            if (!BlockingKinds.Contains(Between(text, "sp(", ")") ?? ""))
             {
                 preemptions++;
             }

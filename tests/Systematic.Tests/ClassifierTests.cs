@@ -280,9 +280,10 @@ internal sealed class LogBuilder
     private readonly List<RecordedEvent> events = [];
     private DetectedFailure? detected;
 
+    /// <summary>A task the test started with Task.Run: a flow of control of its own.</summary>
     public int Task(string entry)
     {
-        this.tasks.Add(new TaskInfo(this.tasks.Count + 1, entry, null, 1, false));
+        this.tasks.Add(new TaskInfo(this.tasks.Count + 1, entry, "Code.cs|2|Tests.TheTest", 1, false));
         this.Add(EventKind.TaskStart, this.tasks.Count, 0, 0);
         return this.tasks.Count;
     }
