@@ -21,6 +21,9 @@ public sealed record LockOrderEdge(string From, string To, string? HeldSite, str
 /// <summary>A cycle of the lock-order graph: a deadlock that some schedule may reach.</summary>
 public sealed record PotentialCycle(IReadOnlyList<LockOrderEdge> Edges, long FirstSeenIteration)
 {
+    /// <summary>Gets the cycle's identity: its locks, in a canonical order.</summary>
+    public string Key => string.Join("->", this.Edges.Select(e => e.From).Order(StringComparer.Ordinal));
+
     /// <summary>Gets the locks of the cycle, in order, by name.</summary>
     public IReadOnlyList<string> Locks => this.Edges.Select(e => e.FromName).ToList();
 
@@ -45,9 +48,10 @@ public sealed class LockOrderGraph
 
     private readonly Dictionary<(string From, string To), (LockOrderEdge Edge, HashSet<string> Gates)> edges = [];
 
-    /// <summary>Adds the lock orders the recorder noted in one iteration.</summary>
-    public void Observe(IterationLog log, long iteration)
+    /// <summary>Adds the lock orders the recorder noted in one iteration; returns whether any was new.</summary>
+    public bool Observe(IterationLog log, long iteration)
     {
+        var added = false;
         LogView? view = null;
         foreach (var order in log.LockOrders)
         {
@@ -63,6 +67,7 @@ public sealed class LockOrderGraph
             {
                 // Task names cost a pass over the log: only for edges never seen before.
                 view ??= new LogView(log);
+                added = true;
                 this.edges[(name, acquired)] = (new LockOrderEdge(name, acquired, order.HeldSite, order.AcquireSite, view.TaskName(order.Task), iteration)
                 {
                     FromName = LogView.Clean(log.Resource(order.Held).Name),
@@ -70,9 +75,10 @@ public sealed class LockOrderGraph
                 }, gates);
             }
         }
+        return added;
     }
 
-    private static string Key(ResourceInfo resource) => $"{resource.Site}|{resource.Name}";
+    private static string Key(ResourceInfo resource) => resource.Ordinal > 0 ? resource.Key : $"{resource.Site}|{resource.Name}";
 
     /// <summary>Finds the cycles of the graph (each once, shortest first).</summary>
     public IReadOnlyList<PotentialCycle> Cycles()

@@ -39,6 +39,24 @@ public static class Replayer
             ?? throw new HarnessException($"Test {original.Test} is not in {original.Assembly}.");
 
         var configuration = Configuration.Create().WithTelemetryEnabled(false).WithFailureOnMaxStepsBoundEnabled().WithReproducibleTrace(trace);
+
+        // A schedule built from a predicted cycle is built again the same way (the minimal trace is a plain one).
+        var plan = Path.GetFileName(tracePath) == FailureReport.TraceFile && File.Exists(Path.Combine(folder, FailureReport.PlanFile))
+            ? DirectedPlan.Read(Path.Combine(folder, FailureReport.PlanFile))
+            : null;
+        Recorder.Directed = plan;
+        try
+        {
+            return Run(test, original, configuration, breakOnFailure, atKeyStep);
+        }
+        finally
+        {
+            Recorder.Directed = null;
+        }
+    }
+
+    private static ReplayResult Run(TestCase test, FailureDocument original, Configuration configuration, bool breakOnFailure, Action<KeyStep>? atKeyStep)
+    {
         if (breakOnFailure || atKeyStep is not null)
         {
             if (TestRunner.Search(test, configuration).Log is { } first)

@@ -116,21 +116,110 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
     }
 
     /// <summary>Explores <paramref name="test"/>; failures are written under <paramref name="runDir"/>.</summary>
+    /// <remarks>
+    /// The iterations run in segments: when the lock orders of the iterations so far first form a cycle, exploration
+    /// stops, and the schedule that cycle implies is built and run (a directed confirmation); if it does not deadlock,
+    /// exploration goes on with the rest of the iterations.
+    /// </remarks>
     public TestOutcome Run(TestCase test, string runDir, CancellationToken cancellation = default)
     {
         var seed = this.Options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
         var strategy = this.Options.Strategy ?? "portfolio";
         var clock = Stopwatch.StartNew();
-        var configuration = Configure(this.Options, seed);
-        using var engine = CreateEngine(configuration, test.Method);
+        var graph = this.Options.Predict ? new LockOrderGraph() : null;
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        var uncontrolled = new SortedSet<string>(StringComparer.Ordinal);
+        var notes = new List<string>();
+        long done = 0;
+        for (var segment = 0u; done < this.Options.Iterations; segment++)
+        {
+            var explored = this.Explore(test, seed + (segment * SegmentSeedSpacing), this.Options.Iterations - done, done, graph, tried, clock, cancellation);
+            uncontrolled.UnionWith(explored.Uncontrolled);
+            var before = done;
+            done += explored.Iterations;
+            var outcome = new TestOutcome
+            {
+                Test = test.Name,
+                Outcome = Outcome.Passed,
+                Expected = test.Expected,
+                Iterations = done,
+                Seed = seed,
+                Strategy = strategy,
+                Uncontrolled = uncontrolled.ToList(),
+                PredictedAt = graph?.Cycles().FirstOrDefault()?.FirstSeenIteration,
+            };
+
+            if (explored.Bug is { } bug)
+            {
+                var (diagnosis, log) = Diagnose(test, bug.Message);
+                outcome = outcome with { Outcome = Outcome.Bug, Kind = diagnosis.Kind, FirstBugIteration = before + explored.Iterations, Diagnosis = diagnosis, Schedule = ScheduleStats.Of(bug.Trace, log) };
+                return this.Finish(test, outcome, log, bug.Trace, bug.Readable, runDir, seed, clock, cancellation);
+            }
+
+            if (explored.Cycle is not { } cycle || cancellation.IsCancellationRequested)
+            {
+                break;
+            }
+
+            // The cycle the passing schedules imply: build its schedule and run it.
+            tried.Add(cycle.Key);
+            var (directed, plan, ran) = this.Directed(test, cycle, seed);
+            done += ran;
+            if (directed is { } found)
+            {
+                var confirmed = found.Diagnosis! with
+                {
+                    Consequences = [.. found.Diagnosis!.Consequences, $"Predicted at iteration {cycle.FirstSeenIteration} from the lock orders of passing schedules; confirmed in the next iteration by the schedule the prediction implies (each task of the cycle takes its first lock, then waits for the next)."],
+                };
+                outcome = outcome with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = done, Iterations = done, Schedule = ScheduleStats.Of(found.Trace, found.Log) };
+                return this.Finish(test, outcome, found.Log, found.Trace, found.Readable, runDir, seed, clock, cancellation, plan);
+            }
+
+            notes.Add($"The schedule the cycle predicted at iteration {cycle.FirstSeenIteration} implies could not be built (its tasks' interleaving is constrained): searched instead.");
+        }
+
+        var result = new TestOutcome
+        {
+            Test = test.Name,
+            Outcome = Outcome.Passed,
+            Expected = test.Expected,
+            Iterations = Math.Min(done, this.Options.Iterations),
+            Seed = seed,
+            Strategy = strategy,
+            Uncontrolled = uncontrolled.ToList(),
+        };
+        var cycles = graph?.Cycles() ?? [];
+        if (cycles.Count > 0)
+        {
+            result = result with { PredictedAt = cycles[0].FirstSeenIteration };
+        }
+
+        clock.Stop();
+        result = result with { Elapsed = clock.Elapsed };
+        return cycles.Count == 0 || cancellation.IsCancellationRequested ? result : this.Confirm(test, result, cycles[0], runDir, seed, clock, notes);
+    }
+
+    /// <summary>Spacing of the seeds of exploration segments (a prime, so that segments do not replay each other's schedules).</summary>
+    private const uint SegmentSeedSpacing = 1_000_003u;
+
+    /// <summary>Iterations the schedule a predicted cycle implies is tried for.</summary>
+    private const uint DirectedIterations = 3;
+
+    /// <summary>One segment of exploration: the iterations it ran, the bug it found, or the first new lock-order cycle it stopped at.</summary>
+    private sealed record Segment(long Iterations, IReadOnlyList<string> Uncontrolled, (string Message, string Trace, string Readable)? Bug, PotentialCycle? Cycle);
+
+    private Segment Explore(TestCase test, uint seed, long iterations, long before, LockOrderGraph? graph, IReadOnlySet<string> tried, Stopwatch clock, CancellationToken cancellation)
+    {
+        using var engine = CreateEngine(Configure(this.Options with { Iterations = (uint)iterations }, seed), test.Method);
         long started = 0;
         var lastReport = TimeSpan.Zero;
+        PotentialCycle? cycle = null;
         engine.RegisterStartIterationCallBack(i =>
         {
             started = i + 1;
 
             // With a time budget Coyote ignores the iteration count: keep both limits.
-            if (cancellation.IsCancellationRequested || started > this.Options.Iterations)
+            if (cancellation.IsCancellationRequested || started > iterations || cycle is not null)
             {
                 engine.Stop();
             }
@@ -138,54 +227,48 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             if (progress is not null && clock.Elapsed - lastReport > TimeSpan.FromMilliseconds(500))
             {
                 lastReport = clock.Elapsed;
-                progress(new Progress(test.Name, started, clock.Elapsed));
+                progress(new Progress(test.Name, before + started, clock.Elapsed));
             }
         });
 
-        var graph = this.Options.Predict ? new LockOrderGraph() : null;
         engine.RegisterEndIterationCallBack(i =>
         {
-            if (graph is not null && Recorder.Last is { } log && log.Test == test.Name)
+            if (graph is not null && Recorder.Last is { } log && log.Test == test.Name && graph.Observe(log, before + i + 1) &&
+                graph.Cycles().FirstOrDefault(c => !tried.Contains(c.Key)) is { } first)
             {
-                graph.Observe(log, i + 1);
+                // A cycle no schedule so far deadlocked on: build its schedule now rather than wait for chance.
+                cycle = first;
+                engine.Stop();
             }
         });
 
         engine.Run();
-        var cycles = graph?.Cycles() ?? [];
         var report = engine.TestReport;
-        var iterations = Explored(report);
-        var uncontrolled = report.UncontrolledInvocations.OrderBy(s => s, StringComparer.Ordinal).ToList();
-        var outcome = new TestOutcome
-        {
-            Test = test.Name,
-            Outcome = report.NumOfFoundBugs > 0 ? Outcome.Bug : Outcome.Passed,
-            Expected = test.Expected,
-            Iterations = Math.Min(Math.Max(iterations, started), this.Options.Iterations),
-            Seed = seed,
-            Strategy = strategy,
-            Uncontrolled = uncontrolled,
-        };
-
-        if (cycles.Count > 0)
-        {
-            outcome = outcome with { PredictedAt = cycles[0].FirstSeenIteration };
-        }
-
-        if (report.NumOfFoundBugs == 0)
-        {
-            clock.Stop();
-            outcome = outcome with { Elapsed = clock.Elapsed };
-            return cycles.Count == 0 || cancellation.IsCancellationRequested ? outcome : this.Confirm(test, outcome, cycles[0], runDir, seed, clock);
-        }
-
-        var (diagnosis, log) = Diagnose(test, report.BugReports.FirstOrDefault() ?? "bug");
-        var trace = engine.ReproducibleTrace;
-        outcome = outcome with { Kind = diagnosis.Kind, FirstBugIteration = started, Diagnosis = diagnosis, Schedule = ScheduleStats.Of(trace, log) };
-        return this.Finish(test, outcome, log, trace, engine.ReadableTrace, runDir, seed, clock, cancellation);
+        var ran = Math.Min(Math.Max(Explored(report), started), iterations);
+        var bug = report.NumOfFoundBugs > 0 ? (report.BugReports.FirstOrDefault() ?? "bug", engine.ReproducibleTrace, engine.ReadableTrace) : ((string, string, string)?)null;
+        return new Segment(ran, report.UncontrolledInvocations.ToList(), bug, bug is null ? cycle : null);
     }
 
-    private TestOutcome Finish(TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string runDir, uint seed, Stopwatch clock, CancellationToken cancellation)
+    /// <summary>Runs the schedule <paramref name="cycle"/> implies; returns the lock-order deadlock it reaches (if it is the predicted one), the plan that built it, and the iterations run.</summary>
+    private ((long Iterations, Diagnosis? Diagnosis, IterationLog? Log, string Trace, string Readable)? Found, DirectedPlan Plan, long Iterations) Directed(TestCase test, PotentialCycle cycle, uint seed)
+    {
+        var plan = new DirectedPlan(cycle.Edges.Select(e => (e.From, e.HeldSite)).ToList());
+        Recorder.Directed = plan;
+        try
+        {
+            var search = Search(test, Configure(this.Options with { Strategy = "random", StrategyBound = null, Iterations = DirectedIterations, Timeout = null }, seed));
+            var predicted = cycle.Locks.ToHashSet(StringComparer.Ordinal);
+            return search.Diagnosis is { Kind: FailureKind.LockOrderDeadlock } diagnosis && diagnosis.Resources.All(predicted.Contains)
+                ? (search, plan, search.Iterations)
+                : (null, plan, search.Iterations);
+        }
+        finally
+        {
+            Recorder.Directed = null;
+        }
+    }
+
+    private TestOutcome Finish(TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string runDir, uint seed, Stopwatch clock, CancellationToken cancellation, DirectedPlan? plan = null)
     {
         (MinimalSchedule Info, string Trace)? minimal = null;
         if (this.Options.Minimize && !cancellation.IsCancellationRequested && outcome.Diagnosis!.Kind is not (FailureKind.Hang or FailureKind.Crashed))
@@ -202,7 +285,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
 
         clock.Stop();
         outcome = outcome with { Minimal = minimal?.Info, Elapsed = clock.Elapsed };
-        var folder = FailureReport.Write(runDir, test, outcome, log, trace, readable, minimal?.Trace);
+        var folder = FailureReport.Write(runDir, test, outcome, log, trace, readable, minimal?.Trace, plan);
         return outcome with { ReportDir = folder };
     }
 
@@ -236,7 +319,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
     }
 
     /// <summary>A lock-order cycle seen across passing iterations: search for a schedule that deadlocks, with strategies that favour preemptions.</summary>
-    private TestOutcome Confirm(TestCase test, TestOutcome outcome, PotentialCycle cycle, string runDir, uint seed, Stopwatch clock)
+    private TestOutcome Confirm(TestCase test, TestOutcome outcome, PotentialCycle cycle, string runDir, uint seed, Stopwatch clock, IReadOnlyList<string> notes)
     {
         clock.Start();
         var budget = Math.Min(this.Options.Iterations, 500u);
@@ -253,7 +336,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             var (log, trace) = (search.Log, search.Trace);
             var confirmed = diagnosis with
             {
-                Consequences = [.. diagnosis.Consequences, $"Predicted from passing schedules at iteration {cycle.FirstSeenIteration}; confirmed by the {strategy} strategy after {searched} more iterations."],
+                Consequences = [.. diagnosis.Consequences, .. notes, $"Predicted from passing schedules at iteration {cycle.FirstSeenIteration}; confirmed by the {strategy} strategy after {searched} more iterations."],
             };
             return this.Finish(test, outcome with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = outcome.Iterations + searched, Iterations = outcome.Iterations + searched, Schedule = ScheduleStats.Of(trace, log) }, log, trace, search.Readable, runDir, seed, clock, CancellationToken.None);
         }
@@ -262,7 +345,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         var potential = new Diagnosis(
             FailureKind.PotentialLockOrderDeadlock,
             cycle.Sentence,
-            [$"Not confirmed: {searched} more iterations with prioritization, delay-bounding and random strategies did not deadlock."],
+            [.. notes, $"Not confirmed: {searched} more iterations with prioritization, delay-bounding and random strategies did not deadlock."],
             cycle.Locks,
             cycle.Edges.Select(e => new WaitLink(e.Task, e.ToName, e.AcquireSite, e.Task)).ToList(),
             [],

@@ -140,5 +140,7 @@ public sealed class IterationLog
 
     internal void Rename(ResourceInfo info, string name) => this.resources[info.Id - 1] = this.resources[info.Id - 1] with { Name = name };
 
+    internal void SetOrdinal(ResourceInfo info, int ordinal) => this.resources[info.Id - 1] = this.resources[info.Id - 1] with { Ordinal = ordinal };
+
     internal void SetReleasers(ResourceInfo info, IReadOnlyList<string> releasers) => this.resources[info.Id - 1] = this.resources[info.Id - 1] with { Releasers = releasers };
 }

@@ -30,6 +30,21 @@ public static class Recorder
     /// </summary>
     public static IReadOnlySet<int>? BreakSteps { get; set; }
 
+    private static readonly Lazy<DirectedPlan?> PlanFromEnvironment = new(() =>
+        Environment.GetEnvironmentVariable(DirectedPlan.Variable) is { Length: > 0 } path ? DirectedPlan.Read(path) : null);
+
+    private static DirectedPlan? directed;
+
+    /// <summary>
+    /// Gets or sets the schedule to build, when confirming a predicted lock-order cycle (or replaying one it confirmed);
+    /// null for none. A stock <c>coyote replay</c> gets it from the file <see cref="DirectedPlan.Variable"/> names.
+    /// </summary>
+    public static DirectedPlan? Directed
+    {
+        get => directed ?? PlanFromEnvironment.Value;
+        set => directed = value;
+    }
+
     /// <summary>Gets or sets what runs at each of <see cref="BreakSteps"/> (a debugger break, when replaying with --break).</summary>
     public static Action<RecordedEvent>? AtBreakStep { get; set; }
 
@@ -65,6 +80,7 @@ public static class Recorder
     {
         var session = new Session(++sessions, new IterationLog(test));
         current = session;
+        Directed?.Reset();
         var root = session.Log.AddTask(test, null, 0, false);
         session.Emit(EventKind.TaskStart, root.Id, 0, null);
         SetCurrentTask(root.Id);
@@ -234,6 +250,7 @@ internal sealed class Session(int id, IterationLog log)
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly HashSet<int> livesOn = [];
     private readonly HashSet<Task> inlineTasks = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<int> directedPauses = [];
     private readonly Dictionary<object, (string? Site, string? Hint)> completionSources = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, object> completionTasks = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
@@ -302,6 +319,12 @@ internal sealed class Session(int id, IterationLog log)
         if (this.Log.Add(e))
         {
             this.State.Apply(e, this.Log);
+            if (kind == EventKind.Acquire && Recorder.Directed is { } plan && plan.IsFirst(this.Log.Resource(resource), e.Site) && this.directedPauses.Add(this.Log.Logical(task)))
+            {
+                // The cycle's schedule: hold the first lock until every task of the cycle holds its own.
+                plan.Arrive();
+                Microsoft.Coyote.Runtime.Operation.PauseUntil(() => plan.AllArrived || this.Log.Frozen);
+            }
         }
     }
 
@@ -348,11 +371,16 @@ internal sealed class Session(int id, IterationLog log)
 
             var where = AsyncProbes.Site(site);
             var name = hint ?? $"{(kind == ResourceKind.Monitor ? "lock" : target is SemaphoreSlim ? "SemaphoreSlim" : TaskProbes.TypeName(target.GetType()))}@{SourceSite.ShortOf(where)}";
+
+            // Its identity across iterations: where it was made and how many were made there before it.
+            var ordinal = created.Ordinal > 0 ? created.Ordinal : this.creationsPerSite[where ?? ""] = this.creationsPerSite.GetValueOrDefault(where ?? "") + 1;
             info = this.Log.AddResource(kind, name, where, initial, max);
+            this.Log.SetOrdinal(info, ordinal);
+            info = info with { Ordinal = ordinal };
             this.resources.Add(target, info);
             this.targets.Add(info.Id, target);
             this.hints.Add(info.Id, hint);
-            this.ordinals.Add(info.Id, created.Ordinal > 0 ? created.Ordinal : info.Id);
+            this.ordinals.Add(info.Id, ordinal);
             this.Emit(EventKind.Create, Recorder.CurrentTask, info.Id, site, initial);
         }
 

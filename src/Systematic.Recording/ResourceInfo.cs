@@ -13,6 +13,12 @@ public enum ResourceKind
 /// <summary>A resource seen during an iteration.</summary>
 public sealed record ResourceInfo(int Id, ResourceKind Kind, string Name, string? Site, int Initial, int Max)
 {
+    /// <summary>Gets its rank among the resources made at its site in this iteration, from 1: with <see cref="Site"/>, its identity across iterations.</summary>
+    public int Ordinal { get; init; }
+
+    /// <summary>Gets its identity across iterations: its site and ordinal there.</summary>
+    public string Key => $"{this.Site}#{this.Ordinal}";
+
     /// <summary>Gets, for a semaphore its call sites show is a signal, the methods that release it and never acquire it; null otherwise.</summary>
     public IReadOnlyList<string>? Releasers { get; init; }
 

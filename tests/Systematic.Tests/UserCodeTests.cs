@@ -126,6 +126,30 @@ public sealed class UserCodeTests
         Assert.Matches($"holds `{System.Text.RegularExpressions.Regex.Escape(resource)}` \\(taken at Reentry\\.cs:\\d+\\) and awaits work in which `[^`]+` waits at Reentry\\.cs:\\d+ for that same", outcome.Diagnosis.Sentence);
     }
 
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(1_000_004u)]
+    [InlineData(2_000_007u)]
+    public void FiveDinersArePredictedInTheFirstIterationAndConfirmedInTheNextByTheScheduleThePredictionImplies(uint seed)
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "DiningPhilosophersBuggy");
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = seed, Minimize = false }).Run(test, Paths.NewTempDir("directed"));
+
+        Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
+        Assert.Equal(1, outcome.PredictedAt);
+        Assert.Equal(2, outcome.FirstBugIteration);
+        Assert.Contains(outcome.Diagnosis!.Consequences, c => c.Contains("confirmed in the next iteration by the schedule the prediction implies", StringComparison.Ordinal));
+
+        // The schedule was built from the plan: both replays build it again from the plan file.
+        Assert.True(File.Exists(Path.Combine(outcome.ReportDir!, FailureReport.PlanFile)));
+        Assert.True(Replayer.Replay(outcome.ReportDir!).Reproduced);
+        var stock = FailureReport.Read(outcome.ReportDir!).Replay.Coyote;
+        Assert.StartsWith(Recording.DirectedPlan.Variable + "=", stock, StringComparison.Ordinal);
+        var (exit, output) = Shell(stock);
+        Assert.True(exit == 2 && output.Contains("Reproduced 1 bug", StringComparison.Ordinal), $"`{stock}` exited {exit}: {output}");
+    }
+
     [Fact]
     public void ACycleThroughSixLockInstancesMadeInALoopIsPredictedInTheFirstIteration()
     {

@@ -16,14 +16,22 @@ public static class FailureReport
     /// <summary>The JSON facts' file name in a failure folder.</summary>
     public const string JsonFile = "failure.json";
 
+    /// <summary>The file, in a failure folder, of the plan a directed schedule was built from.</summary>
+    public const string PlanFile = "directed.json";
+
     /// <summary>The readable report's file name in a failure folder.</summary>
     public const string MarkdownFile = "report.md";
 
     /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
-    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string? minimalTrace = null)
+    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string? minimalTrace = null, DirectedPlan? plan = null)
     {
         var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
         var tracePath = Path.Combine(folder, TraceFile);
+        if (plan is not null)
+        {
+            // The schedule was built from a predicted cycle: its replays build it again from this plan.
+            AtomicFile.Write(Path.Combine(folder, PlanFile), plan.ToJson());
+        }
 
         // The trace first: it is what reproduces the bug.
         AtomicFile.Write(tracePath, WithTestName(trace, test.Name));
@@ -38,7 +46,7 @@ public static class FailureReport
         }
 
         var minimalPath = outcome.Minimal is { } m ? Path.Combine(folder, m.Trace) : null;
-        var document = Document(test, outcome, Commands(folder, test.Assembly.Path, tracePath, test.Name)) with
+        var document = Document(test, outcome, Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile))) with
         {
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0,
@@ -115,14 +123,14 @@ public static class FailureReport
     public static readonly string StockCoyote = $"dotnet tool exec Microsoft.Coyote.CLI@{Replayer.CoyoteVersion} --allow-roll-forward -y --";
 
     /// <summary>Gets the exact replay commands for a failure.</summary>
-    public static ReplayCommands Commands(string folder, string assembly, string trace, string test)
+    public static ReplayCommands Commands(string folder, string assembly, string trace, string test, string? plan = null)
     {
         var cli = CoyoteCli.FindManifestRoot() is { } root && File.Exists(Path.Combine(root, "src", "Systematic.Cli", "Systematic.Cli.csproj"))
             ? $"dotnet run --project {Quote(Path.Combine(root, "src", "Systematic.Cli"))} --"
             : "systematic";
         return new ReplayCommands(
             $"{cli} replay {Quote(folder)}",
-            $"{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
+            $"{(plan is null ? "" : $"{DirectedPlan.Variable}={Quote(plan)} ")}{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
 
     private static string Preemptions(int count) => count == 1 ? "1 preemption" : $"{count} preemptions";
