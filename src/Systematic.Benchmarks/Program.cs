@@ -10,7 +10,7 @@ using Systematic.Harness;
 
 // Benchmarks of Systematic, every ratio measured in this one run (the machines are shared and noisy).
 // Usage: dotnet run -c Release --project src/Systematic.Benchmarks [-- [--quick] [--only SECTION[,SECTION]]]
-// Sections: throughput, time-to-bug, memory, workers, gate, preparation, scale, stress. A run of all sections writes
+// Sections: throughput, time-to-bug, memory, workers, gate, preparation, scale, directed, stress. A run of all sections writes
 // docs/benchmarks.*; a partial one writes to a temporary folder, or with --update replaces its sections in docs/.
 Environment.SetEnvironmentVariable("COYOTE_CLI_TELEMETRY_OPTOUT", "1");
 var quick = args.Contains("--quick");
@@ -23,7 +23,7 @@ namespace Systematic.Benchmarks
 {
     internal sealed class Bench(bool quick, IReadOnlyCollection<string>? only, bool update)
     {
-        private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "preparation", "scale", "stress"];
+        private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "preparation", "scale", "directed", "stress"];
         private static readonly string?[] Strategies = [null, "random", "probabilistic", "prioritization", "delay-bounding"];
         private readonly int seeds = quick ? 5 : 30;
         private readonly uint throughputIterations = quick ? 200u : 1000u;
@@ -85,6 +85,16 @@ namespace Systematic.Benchmarks
                 var (md, data) = ScaleBenchmark.Run(this.work, quick ? 200 : 1000);
                 this.markdown.Append(md);
                 this.json["scale"] = data;
+            }
+
+            if (Wanted("directed"))
+            {
+                Section("Directed confirmation against random search", "Iterations and time to a confirmed lock-order deadlock (see `DirectedBenchmark`).");
+                var userCode = new[] { "Release", "Debug" }.Select(c => Path.Combine(RepoRoot(), "tests", "Samples.UserCode", "bin", c, "net10.0", "Samples.UserCode.dll")).FirstOrDefault(File.Exists);
+                var prepared = userCode is null ? null : PreparedAssembly.Prepare(userCode, Path.Combine(this.work, ".assemblies"));
+                var (md, data) = DirectedBenchmark.Run(catalog, prepared, this.work, this.seeds);
+                this.markdown.Append(md);
+                this.json["directed"] = data;
             }
 
             // Last: hung uncontrolled runs keep polling on the thread pool and would slow everything measured after them.
