@@ -191,6 +191,16 @@ public static class Instrumenter
                     continue;
                 }
 
+                if (instruction.OpCode == OpCodes.Newobj && ProbeMap.IsProbedType(called.DeclaringType) && probes.FindConstructor(called) is { } factory)
+                {
+                    // A constructor Coyote leaves uncontrolled (a source with a timeout): its probe makes the object.
+                    var call = IlEditing.InsertBefore(il, instruction, il.Create(OpCodes.Ldstr, sites[instruction]));
+                    call.OpCode = OpCodes.Call;
+                    call.Operand = module.ImportReference(factory.Method);
+                    this.ProbedCalls++;
+                    continue;
+                }
+
                 if (instruction.OpCode == OpCodes.Newobj && called.DeclaringType.FullName is "System.Object" or "System.Threading.Lock")
                 {
                     // A possible lock object: remember where it was made, so it is known by that site and order.
@@ -216,10 +226,12 @@ public static class Instrumenter
                     var call = prefixed is null ? moved : instruction;
                     var restore = il.Create(OpCodes.Ldloc, previous);
                     il.InsertAfter(call, restore);
-                    il.InsertAfter(restore, il.Create(OpCodes.Call, module.ImportReference(probes.Async.ExitCallerSite)));
+                    var exit = il.Create(OpCodes.Call, module.ImportReference(probes.Async.ExitCallerSite));
+                    il.InsertAfter(restore, exit);
                     if (awaited)
                     {
                         IlEditing.InsertBefore(il, moved, il.Create(OpCodes.Call, module.ImportReference(probes.Async.AwaitedCall)));
+                        il.InsertAfter(exit, il.Create(OpCodes.Call, module.ImportReference(probes.Async.AwaitedCallReturned)));
                     }
 
                     continue;
@@ -267,7 +279,8 @@ public static class Instrumenter
 
                 if (awaited)
                 {
-                    IlEditing.InsertBefore(il, instruction, il.Create(OpCodes.Call, module.ImportReference(probes.Async.AwaitedCall)));
+                    var call = IlEditing.InsertBefore(il, instruction, il.Create(OpCodes.Call, module.ImportReference(probes.Async.AwaitedCall)));
+                    il.InsertAfter(call, il.Create(OpCodes.Call, module.ImportReference(probes.Async.AwaitedCallReturned)));
                 }
             }
 
@@ -464,8 +477,11 @@ public static class Instrumenter
                 return false;
             }
 
+            // An interface or overridable method (a service behind its interface, as dependency injection has it) is
+            // resolved only when it runs: the async implementation it reaches first is the one awaited.
+            var dispatched = instruction.OpCode == OpCodes.Callvirt && target is not null && (target.IsAbstract || (target.IsVirtual && !target.IsFinal));
             return target is not null && (target.Module == module || instrumented.Contains(target.Module.Assembly.Name.Name)) &&
-                StateMachineOf(target) is not null && primitives.Owning(target.DeclaringType) is null;
+                (StateMachineOf(target) is not null || dispatched) && primitives.Owning(target.DeclaringType) is null;
         }
 
         private MethodReference Import(MethodDefinition probe, MethodReference called)

@@ -24,6 +24,9 @@ internal sealed class ProbeMap
         ["System.Threading.Lock"] = typeof(LockProbes),
         ["System.Threading.Lock/Scope"] = typeof(LockProbes),
         ["System.Threading.Tasks.Task"] = typeof(SpanTaskProbes),
+
+        // Left to real time by Coyote: a timeout's timer.
+        ["System.Threading.CancellationTokenSource"] = typeof(CancellationProbes),
     };
 
     private readonly Dictionary<string, Probe> probes = new(StringComparer.Ordinal);
@@ -80,6 +83,13 @@ internal sealed class ProbeMap
         return this.probes.TryGetValue(key, out var probe) ? probe : null;
     }
 
+    /// <summary>Finds the probe standing in for a constructor (a static <c>Create</c> with the constructor's parameters), if any.</summary>
+    public Probe? FindConstructor(MethodReference constructor)
+    {
+        var key = Key(IlEditing.ElementName(constructor.DeclaringType), "Create", constructor.Parameters.Select(p => p.ParameterType));
+        return constructor.Name == ".ctor" && this.probes.TryGetValue(key, out var probe) ? probe : null;
+    }
+
     private static bool IsValueType(TypeReference type)
     {
         if (type.IsValueType)
@@ -109,6 +119,7 @@ internal sealed class ProbeMap
                 Type(typeof(AsyncProbes)).Methods.Single(m => m.Name == nameof(AsyncProbes.ExitValueTask) && !m.HasGenericParameters),
                 Type(typeof(AsyncProbes)).Methods.Single(m => m.Name == nameof(AsyncProbes.ExitValueTask) && m.HasGenericParameters),
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.AwaitedCall)),
+                Method(typeof(AsyncProbes), nameof(AsyncProbes.AwaitedCallReturned)),
                 Method(typeof(AsyncProbes), nameof(AsyncProbes.Completed)),
                 Method(typeof(TestProbes), nameof(TestProbes.Begin)),
                 Method(typeof(TestProbes), nameof(TestProbes.End)),
@@ -154,6 +165,7 @@ internal sealed record AsyncProbeMethods(
     MethodDefinition ExitValueTask,
     MethodDefinition ExitValueTaskOf,
     MethodDefinition AwaitedCall,
+    MethodDefinition AwaitedCallReturned,
     MethodDefinition Completed,
     MethodDefinition BeginTest,
     MethodDefinition EndTest,

@@ -49,6 +49,12 @@ public static class AsyncProbes
         }
     }
 
+    /// <summary>
+    /// Called after an awaited call returns: when it ran no instrumented async method (an interface or virtual call whose
+    /// implementation is not async, or not instrumented), the mark must not pass to a later, unrelated call.
+    /// </summary>
+    public static void AwaitedCallReturned() => awaitedCallPending = false;
+
     /// <summary>Called first in an async method's stub; returns the caller's flow to restore.</summary>
     public static long Enter(string method)
     {

@@ -25,11 +25,14 @@ public sealed class SolutionTests
         { "ReservedEncoderBuggy", FailureKind.SelfDeadlock },
         { "ReloadReentryBuggy", FailureKind.SelfDeadlock },
         { "EmptyScheduleBuggy", FailureKind.Deadlock },
+        { "CheckoutWhileRepricingBuggy", FailureKind.LockOrderDeadlock },
+        { "HoldTimeoutBuggy", FailureKind.Leak },
     };
 
     public static TheoryData<string> Fixed => new()
     {
         "ReserveWhilePromotingFixed", "DeclinedCardFixed", "MutualHandOverFixed", "RenderPairFixed", "ReloadReentryFixed", "EmptyScheduleFixed",
+        "CheckoutWhileRepricingFixed", "HoldTimeoutFixed",
     };
 
     [Fact]

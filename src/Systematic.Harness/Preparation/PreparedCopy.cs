@@ -335,6 +335,7 @@ internal static class PreparedCopy
         }
 
         AddFile(sha, typeof(Recorder).Assembly.Location);
+        AddFile(sha, typeof(Instrumenter).Assembly.Location);
         Add(sha, $"{Instrumenter.Version}/{Version}/{Replayer.CoyoteVersion}/{options.Key}");
         return Convert.ToHexString(sha.GetHashAndReset())[..12].ToLowerInvariant();
 
