@@ -36,6 +36,7 @@ public static class Classifier
             FailureKind.UnhandledException => $"An exception escaped the test: {FirstLine(message)}",
             FailureKind.OverRelease => $"A semaphore was released above its limit: {FirstLine(message)}",
             FailureKind.Leak => FirstLine(message.Replace(Recorder.FailurePrefix + "Leak: ", "", StringComparison.Ordinal)),
+            FailureKind.Uncontrolled => $"Coyote stopped the test: {FirstLine(message)} This is a limit of the harness, not a verdict on the code.",
             _ => $"An invariant failed: {FirstLine(message)}",
         };
         return new Diagnosis(kind, sentence, [], [], [], [], [], message);
@@ -51,6 +52,13 @@ public static class Classifier
         if (message.StartsWith(Recorder.FailurePrefix + "OverRelease", StringComparison.Ordinal) || message.Contains("SemaphoreFullException", StringComparison.Ordinal))
         {
             return FailureKind.OverRelease;
+        }
+
+        if (message.Contains("is not controlled and is invoking", StringComparison.Ordinal) || message.Contains("created in a previous test iteration", StringComparison.Ordinal) ||
+            message.Contains("is not intercepted and controlled", StringComparison.Ordinal))
+        {
+            // Coyote's own checks: code it does not control touched what it does.
+            return FailureKind.Uncontrolled;
         }
 
         if (message.Contains("Deadlock detected", StringComparison.Ordinal) || message.Contains("Potential deadlock", StringComparison.Ordinal))
@@ -98,7 +106,8 @@ public static class Classifier
             this.waitings = this.Waitings();
             this.leaks = view.Leaks();
             this.blocked = this.state.Tasks.Values.Where(t => !t.Ended && t.Blocked is not null).ToList();
-            return this.OverReleased()
+            var found = this.CoyoteStopped()
+                ?? this.OverReleased()
                 ?? this.LeakThatStarvesWaiters()
                 ?? this.WaitCycle()
                 ?? this.FinishedHoldingAPermit()
@@ -108,6 +117,79 @@ public static class Classifier
                 ?? this.PromiseNobodyCompletes()
                 ?? this.BlockedWithoutCycle()
                 ?? FromMessageOnly(message) with { Kind = this.messageKind == FailureKind.None ? MessageKind(message) : this.messageKind, Holdings = this.holdings, Waitings = this.waitings };
+            return this.UncontrolledBlock(found);
+        }
+
+        /// <summary>Coyote itself stopped the test: a thread it did not start, or an object from before the iteration, touched what it controls.</summary>
+        private Diagnosis? CoyoteStopped()
+        {
+            if (this.messageKind != FailureKind.Uncontrolled)
+            {
+                return null;
+            }
+
+            string what;
+            var resources = new List<string>();
+            if (message.Contains("previous test iteration", StringComparison.Ordinal))
+            {
+                // The object Coyote rejected is the one the last recorded event touched.
+                var last = this.log.Events.LastOrDefault(e => e.Resource > 0);
+                var named = last is null ? "an object" : $"`{view.ResourceName(last.Resource)}` ({(last.Kind == EventKind.Create ? "made" : "used")} at {LogView.Short(last.Site ?? this.log.Resource(last.Resource).Site)})";
+                if (last is not null)
+                {
+                    resources.Add(view.ResourceName(last.Resource));
+                }
+
+                what = $"{named} was made before this iteration began (kept in a static field, or made by another test or an earlier iteration), and Coyote controls only what each iteration makes: make it inside the test, or per instance.";
+            }
+            else if (message.Contains("is not controlled and is invoking the ", StringComparison.Ordinal))
+            {
+                var start = message.IndexOf("is invoking the ", StringComparison.Ordinal) + "is invoking the ".Length;
+                var end = message.IndexOf(" synchronization method", start, StringComparison.Ordinal);
+                var method = end > start ? message[start..end] : "a synchronization method";
+                what = $"a thread Coyote did not start called {method}" +
+                    (this.log.UncontrolledCalls.Count > 0 ? $"; the thread comes from {this.Calls()}" : "") + ", and Coyote cannot explore code on such threads.";
+            }
+            else
+            {
+                what = FirstLine(message) + (this.log.UncontrolledCalls.Count > 0 ? $" (after {this.Calls()})" : "");
+            }
+
+            return this.Result(FailureKind.Uncontrolled, $"Coyote stopped the test: {what} This is a limit of the harness, not a verdict on the code.", resources, [], []);
+        }
+
+        /// <summary>
+        /// Tasks blocked for ever on something no recorded cycle, leak or lost wake-up explains, after calls into code
+        /// Coyote does not control: what they wait for may be there, so Systematic cannot tell a deadlock from a false alarm.
+        /// </summary>
+        private Diagnosis UncontrolledBlock(Diagnosis found)
+        {
+            // Calls by the blocked tasks; with none blocked on anything recorded (a hang), any call.
+            var blocked = this.blocked.Select(t => view.Logical(t.Id)).ToHashSet();
+            var relevant = blocked.Count == 0 ? this.log.UncontrolledCalls.Count > 0 : this.log.UncontrolledCalls.Any(c => blocked.Contains(view.Logical(c.Task)));
+            if (found.Kind is not (FailureKind.Deadlock or FailureKind.Hang) || found.Cycle.Count > 0 || !relevant)
+            {
+                return found;
+            }
+
+            var who = blocked.Count == 0 ? "The test called" : "Those tasks called";
+            var sentence = found.Sentence.TrimEnd('.') + $". {who} code Coyote does not control ({this.Calls()}): what they wait for may be there, " +
+                "so this may be a false alarm; use the controlled alternatives `systematic doctor` lists to test this code.";
+            return found with { Kind = FailureKind.Uncontrolled, Sentence = sentence };
+        }
+
+        /// <summary>The uncontrolled calls of the iteration, the blocked tasks' first, at most three.</summary>
+        private string Calls()
+        {
+            var blocked = this.blocked.Select(t => view.Logical(t.Id)).ToHashSet();
+            // The blocked tasks' calls first, the latest first: where a task stopped is its last uncontrolled call.
+            var calls = this.log.UncontrolledCalls
+                .Reverse()
+                .OrderByDescending(c => blocked.Contains(view.Logical(c.Task)))
+                .Select(c => $"`{c.Api}` at {LogView.Short(c.Site)}{(c.Task > 0 ? $" by `{view.TaskName(c.Task)}`" : "")}")
+                .Distinct()
+                .ToList();
+            return string.Join(", ", calls.Take(3)) + (calls.Count > 3 ? $" and {calls.Count - 3} more" : "");
         }
 
         /// <summary>A release above the resource's limit, as the recorder saw it.</summary>

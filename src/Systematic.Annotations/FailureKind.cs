@@ -41,4 +41,7 @@ public enum FailureKind
 
     /// <summary>Every blocked task waits in <c>Monitor.Wait</c> for a pulse no task still running can send (a wake-up was lost).</summary>
     LostWakeup,
+
+    /// <summary>Coyote stopped the test because code it does not control took part (a thread it did not start, an object made before the iteration): a limit of the harness, not a verdict on the code.</summary>
+    Uncontrolled,
 }

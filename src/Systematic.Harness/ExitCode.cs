@@ -18,6 +18,9 @@ public enum ExitCode
     /// <summary>A declared bug was not found or had another kind, or a replay did not reproduce its failure.</summary>
     ExpectationNotMet = 4,
 
+    /// <summary>A test could not be explored as written: code Coyote does not control took part in it (kind Uncontrolled), so its outcome says nothing about the code.</summary>
+    Untestable = 5,
+
     /// <summary>The run was interrupted (Ctrl-C or SIGTERM); what was found so far is written.</summary>
     Interrupted = 130,
 }

@@ -28,6 +28,11 @@ public static class Replayer
     {
         var (folder, tracePath) = Locate(path);
         var original = FailureReport.Read(folder);
+        if (original.Kind == FailureKind.Uncontrolled && File.Exists(tracePath) && JsonNode.Parse(File.ReadAllText(tracePath)) is JsonObject { } recorded && recorded["Steps"] is not JsonArray { Count: > 0 })
+        {
+            return new ReplayResult(false, original, null, "Not replayable: Coyote stopped this test because code it does not control took part (kind Uncontrolled) before any scheduling step; there is no schedule to replay.");
+        }
+
         var trace = ReadTrace(tracePath, original.Test);
         if (!File.Exists(original.Assembly))
         {

@@ -379,7 +379,8 @@ public sealed record SummaryDocument
         var all = tests.ToList();
         return interrupted ? Harness.ExitCode.Interrupted
             : all.Any(t => t.Outcome == "error") ? Harness.ExitCode.InternalError
-            : all.Any(t => t.Outcome == "bug" && t.Expected == "pass" && !t.Accepted) ? Harness.ExitCode.BugFound
+            : all.Any(t => t.Outcome == "bug" && t.Expected == "pass" && !t.Accepted && t.Kind != nameof(FailureKind.Uncontrolled)) ? Harness.ExitCode.BugFound
+            : all.Any(t => t.Kind == nameof(FailureKind.Uncontrolled) && !t.ExpectationMet && !t.Accepted) ? Harness.ExitCode.Untestable
             : all.Any(t => !t.ExpectationMet) ? Harness.ExitCode.ExpectationNotMet
             : Harness.ExitCode.Success;
     }

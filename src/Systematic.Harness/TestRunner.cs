@@ -231,8 +231,17 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             }
         });
 
+        var calls = new SortedSet<string>(StringComparer.Ordinal);
         engine.RegisterEndIterationCallBack(i =>
         {
+            if (Recorder.Last is { } last && last.Test == test.Name)
+            {
+                foreach (var call in last.UncontrolledCalls)
+                {
+                    calls.Add(call.ToString());
+                }
+            }
+
             if (graph is not null && Recorder.Last is { } log && log.Test == test.Name && graph.Observe(log, before + i + 1) &&
                 graph.Cycles().FirstOrDefault(c => !tried.Contains(c.Key)) is { } first)
             {
@@ -246,7 +255,16 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         var report = engine.TestReport;
         var ran = Math.Min(Math.Max(Explored(report), started), iterations);
         var bug = report.NumOfFoundBugs > 0 ? (report.BugReports.FirstOrDefault() ?? "bug", engine.ReproducibleTrace, engine.ReadableTrace) : ((string, string, string)?)null;
-        return new Segment(ran, report.UncontrolledInvocations.ToList(), bug, bug is null ? cycle : null);
+        // Coyote names what it saw by type and method (`System.Threading.ReaderWriterLockSlim.EnterReadLock`); the probes also say where.
+        var coyote = report.UncontrolledInvocations.Where(i => !calls.Any(c => SameApi(i, c))).ToList();
+        return new Segment(ran, [.. coyote, .. calls], bug, bug is null ? cycle : null);
+
+        static bool SameApi(string invocation, string call)
+        {
+            var api = call.Split(" at ", 2)[0];
+            api = api.StartsWith("new ", StringComparison.Ordinal) ? api[4..] + "..ctor" : api;
+            return invocation.EndsWith("." + api, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>Runs the schedule <paramref name="cycle"/> implies; returns the lock-order deadlock it reaches (if it is the predicted one), the plan that built it, and the iterations run.</summary>

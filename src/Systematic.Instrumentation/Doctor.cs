@@ -43,6 +43,7 @@ public static class Doctor
         ("System.Threading.SynchronizationContext", "Post", "SynchronizationContext.Post", "await, or Task.Run"),
         ("System.Threading.SynchronizationContext", "Send", "SynchronizationContext.Send", "a direct call"),
         ("System.Threading.Channels.Channel", null, "System.Threading.Channels", "a queue guarded by SemaphoreSlim (items) and a lock"),
+        ("System.Threading.Tasks.Parallel", null, "System.Threading.Tasks.Parallel", "Task.Run per item and Task.WhenAll, with a SemaphoreSlim to bound how many run at once"),
         ("System.Collections.Generic.IAsyncEnumerable`1", "GetAsyncEnumerator", "await foreach over IAsyncEnumerable", "Coyote 1.7.11 does not control async iterators (a run may crash): return a Task<List<T>> or use a SemaphoreSlim-guarded queue"),
         ("System.Threading.Tasks.TaskAsyncEnumerableExtensions", "ConfigureAwait", "await foreach over IAsyncEnumerable", "Coyote 1.7.11 does not control async iterators (a run may crash): return a Task<List<T>> or use a SemaphoreSlim-guarded queue"),
     ];
@@ -82,19 +83,29 @@ public static class Doctor
         }
     }
 
-    private static (string Api, string Alternative)? Match(MethodReference called)
+    /// <summary>Returns the API a call reaches that Coyote does not control, named by its type and method, and what to use instead; null for any other call.</summary>
+    internal static (string Api, string Alternative)? Match(MethodReference called)
     {
         var type = IlEditing.ElementName(called.DeclaringType);
         foreach (var (ruleType, ruleMethod, api, alternative) in Rules)
         {
-            var typeMatches = ruleType.EndsWith(".Channel", StringComparison.Ordinal) ? type.StartsWith("System.Threading.Channels.", StringComparison.Ordinal) : type == ruleType;
+            // Of a channel, where one is made and where a task may wait on it (its options and accessors are no concern).
+            var typeMatches = ruleType.EndsWith(".Channel", StringComparison.Ordinal)
+                ? type.StartsWith("System.Threading.Channels.", StringComparison.Ordinal) && (called.Name.StartsWith("Create", StringComparison.Ordinal) || called.Name.EndsWith("Async", StringComparison.Ordinal))
+                : type == ruleType;
             if (typeMatches && (ruleMethod is null || called.Name == ruleMethod))
             {
-                return (api, alternative);
+                // A rule over a whole type names the member called: `ChannelReader.ReadAsync`, `new ReaderWriterLockSlim`.
+                var name = ruleMethod is not null ? api
+                    : called.Name == ".ctor" ? $"new {Naming.TypeName(called.DeclaringType)}"
+                    : $"{Naming.TypeName(called.DeclaringType)}.{Accessor(called.Name)}";
+                return (name, alternative);
             }
         }
 
         return null;
+
+        static string Accessor(string name) => name.StartsWith("get_", StringComparison.Ordinal) || name.StartsWith("set_", StringComparison.Ordinal) ? name[4..] : name;
     }
 
     private static DoctorFinding Finding(MethodDefinition method, Instruction instruction, string api, string alternative)

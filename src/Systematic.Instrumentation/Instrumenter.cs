@@ -208,6 +208,14 @@ public static class Instrumenter
                     continue;
                 }
 
+                if (Doctor.Match(called) is { } uncontrolled)
+                {
+                    // Noted when it runs: a failure after it may be a false alarm, and its trace is not promised to replay.
+                    var prefixed = instruction.Previous is { OpCode.OpCodeType: OpCodeType.Prefix } prefix ? prefix : instruction;
+                    IlEditing.InsertBefore(il, prefixed, il.Create(OpCodes.Ldstr, uncontrolled.Api), il.Create(OpCodes.Ldstr, sites[instruction]), il.Create(OpCodes.Call, module.ImportReference(probes.UncontrolledCalled)));
+                    continue;
+                }
+
                 var awaited = IsAwaitedAsyncCall(instruction, called);
                 if (IsHiddenWrapper(called) || primitives.Owning(called.DeclaringType) is not null || IsDispose(called))
                 {

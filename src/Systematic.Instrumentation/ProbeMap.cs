@@ -59,6 +59,9 @@ internal sealed class ProbeMap
     /// <summary>Gets the probe after <c>new object()</c> and <c>new Lock()</c>: where a lock object was made.</summary>
     public MethodDefinition LockCreated { get; private init; } = null!;
 
+    /// <summary>Gets the probe before a call into code Coyote does not control.</summary>
+    public MethodDefinition UncontrolledCalled { get; private init; } = null!;
+
     /// <summary>Gets the probe after a semaphore that is a signal by its call sites is created.</summary>
     public MethodDefinition SignalCreated { get; private init; } = null!;
 
@@ -129,6 +132,7 @@ internal sealed class ProbeMap
             LockCreated = Method(typeof(MonitorProbes), nameof(MonitorProbes.Created)),
             CompletionSourceCreated = Method(typeof(TaskCompletionProbes), nameof(TaskCompletionProbes.Created)),
             SignalCreated = Method(typeof(SemaphoreSlimProbes), nameof(SemaphoreSlimProbes.Signal)),
+            UncontrolledCalled = Method(typeof(UncontrolledProbes), nameof(UncontrolledProbes.Called)),
             Primitives = new PrimitiveProbeMethods(
                 Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.Created)),
                 Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.BeginAcquire)),

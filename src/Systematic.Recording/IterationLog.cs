@@ -10,6 +10,7 @@ public sealed class IterationLog
     private readonly List<ResourceInfo> resources = [];
     private readonly List<TaskInfo> tasks = [];
     private List<LockOrder>? lockOrders;
+    private List<UncontrolledCall>? uncontrolled;
     private bool frozen;
 
     /// <summary>Creates an empty log for the named test.</summary>
@@ -29,6 +30,9 @@ public sealed class IterationLog
 
     /// <summary>Gets the lock orders seen while recording: a lock acquired while the same task held others (none for logs read back from disk).</summary>
     public IReadOnlyList<LockOrder> LockOrders => this.lockOrders ?? (IReadOnlyList<LockOrder>)[];
+
+    /// <summary>Gets the calls made into code Coyote does not control (channels, Parallel, ReaderWriterLockSlim, ...), each once per site and task.</summary>
+    public IReadOnlyList<UncontrolledCall> UncontrolledCalls => this.uncontrolled ?? (IReadOnlyList<UncontrolledCall>)[];
 
     /// <summary>Gets the failure Systematic's own checks found, if they found one (a leak at the end of the test, an over-release).</summary>
     public DetectedFailure? Detected { get; internal set; }
@@ -59,9 +63,14 @@ public sealed class IterationLog
     public TaskInfo Task(int id) => this.tasks[id - 1];
 
     /// <summary>Rebuilds a log from its parts (for logs read back from disk).</summary>
-    public static IterationLog Create(string test, IEnumerable<TaskInfo> tasks, IEnumerable<ResourceInfo> resources, IEnumerable<RecordedEvent> events, string? failure, DetectedFailure? detected = null)
+    public static IterationLog Create(string test, IEnumerable<TaskInfo> tasks, IEnumerable<ResourceInfo> resources, IEnumerable<RecordedEvent> events, string? failure, DetectedFailure? detected = null, IEnumerable<UncontrolledCall>? uncontrolled = null)
     {
         var log = new IterationLog(test) { Failure = failure, Frozen = true, Detected = detected };
+        if (uncontrolled?.ToList() is { Count: > 0 } calls)
+        {
+            log.uncontrolled = calls;
+        }
+
         log.tasks.AddRange(tasks);
         log.resources.AddRange(resources);
         log.events.AddRange(events);
@@ -88,6 +97,17 @@ public sealed class IterationLog
     internal int NextSeq => this.events.Count + 1;
 
     internal void AddLockOrder(LockOrder order) => (this.lockOrders ??= []).Add(order);
+
+    internal void AddUncontrolled(UncontrolledCall call)
+    {
+        lock (this.events)
+        {
+            if (!this.frozen && !(this.uncontrolled ??= []).Contains(call))
+            {
+                this.uncontrolled.Add(call);
+            }
+        }
+    }
 
     /// <summary>Marks <paramref name="child"/> part of <paramref name="parent"/>; returns whether it was not already.</summary>
     internal bool Adopt(int parent, int child)

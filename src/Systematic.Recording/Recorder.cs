@@ -240,6 +240,10 @@ public static class Recorder
 /// <summary>The recording of one iteration while it runs.</summary>
 internal sealed class Session(int id, IterationLog log)
 {
+    // Where each resource seen so far was made and what it was stored into, across iterations and tests: an object made
+    // before this iteration (a static semaphore) is still known by its name.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, Tuple<string?, string?>> KnownNames = [];
+
     private readonly Dictionary<object, ResourceInfo> resources = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, object> targets = [];
     private readonly Dictionary<int, string?> hints = [];
@@ -368,8 +372,18 @@ internal sealed class Session(int id, IterationLog log)
                 site = created.Site;
                 hint = created.Hint;
             }
+            else if (site is null && hint is null && KnownNames.TryGetValue(target, out var known))
+            {
+                // Made before this iteration began.
+                (site, hint) = (known.Item1, known.Item2);
+            }
 
             var where = AsyncProbes.Site(site);
+            if (where is not null || hint is not null)
+            {
+                KnownNames.AddOrUpdate(target, Tuple.Create(where, hint));
+            }
+
             var name = hint ?? $"{(kind == ResourceKind.Monitor ? "lock" : target is SemaphoreSlim ? "SemaphoreSlim" : TaskProbes.TypeName(target.GetType()))}@{SourceSite.ShortOf(where)}";
 
             // Its identity across iterations: where it was made and how many were made there before it.

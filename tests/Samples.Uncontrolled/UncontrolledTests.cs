@@ -229,6 +229,26 @@ public static class UncontrolledTests
         }
     }
 
+    /// <summary>Parallel.ForEachAsync: its bodies run on threads Coyote did not start, and a SemaphoreSlim.Wait there stops Coyote.</summary>
+    [Test]
+    public static async Task ParallelForEachWithSemaphore()
+    {
+        using var gate = new SemaphoreSlim(2, 2);
+
+        await Parallel.ForEachAsync(new[] { 1, 2, 3 }, async (item, token) =>
+        {
+            gate.Wait(token);
+            try
+            {
+                await Task.Yield();
+            }
+            finally
+            {
+                gate.Release();
+            }
+        });
+    }
+
     /// <summary>Task.WhenEach (.NET 9+): unknown to Coyote 1.7.11.</summary>
     [Test]
     public static async Task WhenEachTasks()

@@ -258,6 +258,73 @@ public sealed class ClassifierTests
         Assert.Equal(0, Analysis.ScheduleStats.Preempted(log.Build()));
     }
 
+    [Fact]
+    public void TasksBlockedAfterCallingUncontrolledCodeAreNotCalledADeadlockButNamedWithTheCall()
+    {
+        var log = new LogBuilder();
+        var (producer, consumer) = (log.Task("ProduceAsync"), log.Task("ConsumeAsync"));
+        log.Await(1, 5, producer, consumer).Uncontrolled(consumer, "ChannelReader.WaitToReadAsync", 33).Await(consumer, 33, log.Promise("task from ChannelReader"));
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.Uncontrolled, diagnosis.Kind);
+        Assert.Contains("`ChannelReader.WaitToReadAsync` at Code.cs:33 by `ConsumeAsync`", diagnosis.Sentence, StringComparison.Ordinal);
+        Assert.Contains("may be a false alarm", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUncontrolledCallBySomeTaskThatIsNotBlockedLeavesADeadlockADeadlock()
+    {
+        var log = new LogBuilder();
+        var (logger, waiter) = (log.Task("Flush"), log.Task("Wait"));
+        var promise = log.Promise("TaskCompletionSource ready (Code.cs:3)");
+        log.Await(1, 5, logger, waiter).Uncontrolled(logger, "ThreadPool.QueueUserWorkItem", 40).End(logger).Await(waiter, 12, promise);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.Deadlock, diagnosis.Kind);
+    }
+
+    [Fact]
+    public void ALockOrderCycleStaysOneWhateverElseWasCalled()
+    {
+        var log = new LogBuilder();
+        var (a, b) = (log.Lock("A"), log.Lock("B"));
+        var (t1, t2) = (log.Task("First"), log.Task("Second"));
+        log.Uncontrolled(t1, "ChannelWriter.WriteAsync", 3).Acquire(t1, a, 10).Acquire(t2, b, 10).Wait(t1, b, 12).Wait(t2, a, 12);
+
+        Assert.Equal(FailureKind.LockOrderDeadlock, Classifier.Classify(log.Build(), CoyoteDeadlock).Kind);
+    }
+
+    [Fact]
+    public void CoyoteRejectingAnObjectFromBeforeTheIterationNamesItAndSaysItIsNoVerdict()
+    {
+        var log = new LogBuilder();
+        var t = log.Task("CallAsync");
+        var gate = log.Semaphore("UpstreamThrottle.Gate", permits: 1);
+
+        var diagnosis = Classifier.Classify(log.Build(), "Accessing 'SemaphoreSlim(98365c27)' that was created in a previous test iteration with runtime id 'dc197f3b':");
+
+        Assert.Equal(FailureKind.Uncontrolled, diagnosis.Kind);
+        Assert.Equal(["UpstreamThrottle.Gate"], diagnosis.Resources);
+        Assert.Contains("`UpstreamThrottle.Gate` (made at Code.cs:1) was made before this iteration began", diagnosis.Sentence, StringComparison.Ordinal);
+        Assert.Contains("not a verdict on the code", diagnosis.Sentence, StringComparison.Ordinal);
+        _ = (t, gate);
+    }
+
+    [Fact]
+    public void AThreadCoyoteDidNotStartIsTracedToTheCallThatStartedIt()
+    {
+        var log = new LogBuilder();
+        var pool = log.Semaphore("Crawler._pool", permits: 2);
+        log.Uncontrolled(1, "Parallel.ForEachAsync", 16).Wait(1, pool, 20);
+
+        var diagnosis = Classifier.Classify(log.Build(), "Executing thread '5' is not controlled and is invoking the SemaphoreSlim.Wait synchronization method, which can cause deadlocks during testing.");
+
+        Assert.Equal(FailureKind.Uncontrolled, diagnosis.Kind);
+        Assert.Contains("a thread Coyote did not start called SemaphoreSlim.Wait; the thread comes from `Parallel.ForEachAsync` at Code.cs:16", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
     /// <summary>Coyote 1.7.11's own messages, as it prints them, still read for the failures it finds itself.</summary>
     [Theory]
     [InlineData(CoyoteDeadlock, FailureKind.Deadlock)]
@@ -266,6 +333,8 @@ public sealed class ClassifierTests
     [InlineData("Scheduling steps bound of 10000 reached.", FailureKind.Hang)]
     [InlineData("Unhandled exception. System.InvalidOperationException: boom", FailureKind.UnhandledException)]
     [InlineData("Both tasks should have run.", FailureKind.InvariantViolation)]
+    [InlineData("Executing thread '5' is not controlled and is invoking the SemaphoreSlim.Wait synchronization method, which can cause deadlocks during testing.", FailureKind.Uncontrolled)]
+    [InlineData("Accessing 'SemaphoreSlim(98365c27)' that was created in a previous test iteration with runtime id 'dc197f3b':", FailureKind.Uncontrolled)]
     public void CoyotesOwnMessagesArePinned(string message, FailureKind kind)
     {
         Assert.Equal(kind, Classifier.FromMessageOnly(message).Kind);
@@ -278,6 +347,7 @@ internal sealed class LogBuilder
     private readonly List<TaskInfo> tasks = [new(1, "Tests.TheTest", null, 0, false)];
     private readonly List<ResourceInfo> resources = [];
     private readonly List<RecordedEvent> events = [];
+    private readonly List<UncontrolledCall> uncontrolled = [];
     private DetectedFailure? detected;
 
     /// <summary>A task the test started with Task.Run: a flow of control of its own.</summary>
@@ -320,9 +390,16 @@ internal sealed class LogBuilder
 
     public LogBuilder End(int task) => this.Add(EventKind.TaskEnd, task, 0, 0);
 
+    /// <summary>A call into code Coyote does not control (a probe notes these).</summary>
+    public LogBuilder Uncontrolled(int task, string api, int line)
+    {
+        this.uncontrolled.Add(new UncontrolledCall(api, $"Code.cs|{line}|Tests.TheTest", task));
+        return this;
+    }
+
     public void Detect(DetectedFailure failure) => this.detected = failure;
 
-    public IterationLog Build() => IterationLog.Create("Tests.TheTest", this.tasks, this.resources, this.events, null, this.detected);
+    public IterationLog Build() => IterationLog.Create("Tests.TheTest", this.tasks, this.resources, this.events, null, this.detected, this.uncontrolled);
 
     private int Resource(ResourceKind kind, string name, int initial, int max, IReadOnlyList<string>? releasers)
     {

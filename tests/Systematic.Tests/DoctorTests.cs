@@ -10,8 +10,9 @@ public sealed class DoctorTests
 
     [Theory]
     [InlineData("Task.WhenEach", "Task.WhenEach(", 0)]
-    [InlineData("ReaderWriterLockSlim", "_cacheLock.EnterWriteLock();", 0)]
-    [InlineData("ManualResetEventSlim", "new ManualResetEventSlim(false)", 0)]
+    [InlineData("ReaderWriterLockSlim.EnterWriteLock", "_cacheLock.EnterWriteLock();", 0)]
+    [InlineData("new ManualResetEventSlim", "new ManualResetEventSlim(false)", 0)]
+    [InlineData("Parallel.ForEachAsync", "Parallel.ForEachAsync(", 0)]
     [InlineData("SemaphoreSlim.AvailableWaitHandle", "AvailableWaitHandle.WaitOne()", 0)]
     [InlineData("System.Threading.Timer", "new Timer(", 0)]
     [InlineData("ThreadPool.QueueUserWorkItem", "ThreadPool.QueueUserWorkItem(", 0)]
@@ -41,6 +42,48 @@ public sealed class DoctorTests
         Assert.DoesNotContain(findings, f => f.Method.Contains(name, StringComparison.Ordinal) || f.Api.Contains("ReadOnlySpan", StringComparison.Ordinal) || f.Api == "System.Threading.Lock");
         Assert.True(outcome.Outcome == Outcome.Passed, outcome.Diagnosis?.Sentence);
         Assert.Empty(outcome.Uncontrolled);
+    }
+
+    /// <summary>A run notes each uncontrolled call where it is made: the outcome lists it with its line, and its traces are not promised to replay.</summary>
+    [Fact]
+    public void AnUncontrolledCallIsListedWithItsLineWhenItRuns()
+    {
+        var line = Array.FindIndex(File.ReadAllLines(Source), l => l.Contains("_cacheLock.EnterWriteLock();", StringComparison.Ordinal)) + 1;
+        var prepared = PreparedAssembly.Prepare(Paths.Uncontrolled, Paths.NewTempDir("noted"));
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 20, Seed = 1 }).Run(prepared.Tests.Single(t => t.ShortName == "ReaderWriterLockSlimCache"), Paths.NewTempDir("noted-run"));
+
+        Assert.Contains($"ReaderWriterLockSlim.EnterWriteLock at UncontrolledTests.cs:{line}", outcome.Uncontrolled);
+        Assert.DoesNotContain(outcome.Uncontrolled, u => u.StartsWith("System.Threading.ReaderWriterLockSlim.EnterWriteLock", StringComparison.Ordinal));
+    }
+
+    /// <summary>Coyote stopping a test over code it does not control is no bug: kind Uncontrolled, exit code 5, the cause named.</summary>
+    [Fact]
+    public void ThreadsCoyoteDidNotStartMakeATestUntestableNotBuggyAndTheRunSaysWhereTheyCameFrom()
+    {
+        var outdir = Paths.NewTempDir("untestable");
+
+        var (code, output, _) = CliTests.Run("test", Paths.Uncontrolled, "--filter", "ParallelForEachWithSemaphore", "-i", "50", "--seed", "1", "-o", outdir);
+
+        Assert.Equal(ExitCode.Untestable, code);
+        Assert.Contains("a thread Coyote did not start called SemaphoreSlim.Wait; the thread comes from `Parallel.ForEachAsync` at UncontrolledTests.cs:", output, StringComparison.Ordinal);
+        var folder = Directory.GetDirectories(Path.Combine(outdir, "latest"), "*ParallelForEachWithSemaphore").Single();
+        var failure = FailureReport.Read(folder);
+        Assert.Equal(FailureKind.Uncontrolled, failure.Kind);
+        Assert.False(failure.Reproducible);
+        Assert.False(Replayer.Replay(folder).Reproduced);
+    }
+
+    [Fact]
+    public void ASemaphoreFromAnEarlierIterationIsNamedAndTheTestIsUntestable()
+    {
+        var prepared = PreparedAssembly.Prepare(Paths.Uncontrolled, Paths.NewTempDir("static"));
+
+        var outcome = new TestRunner(new RunOptions { Iterations = 20, Seed = 1 }).Run(prepared.Tests.Single(t => t.ShortName == "StaticSemaphoreAcrossIterations"), Paths.NewTempDir("static-run"));
+
+        Assert.Equal(FailureKind.Uncontrolled, outcome.Kind);
+        Assert.Equal(["UncontrolledTests.SharedGate"], outcome.Diagnosis!.Resources);
+        Assert.Contains("was made before this iteration began", outcome.Diagnosis.Sentence, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,7 +22,8 @@ public sealed class MisbehavingTests
         Assert.Equal(8, tests.Count);
         Assert.Equal("Hang", tests["SpinsWithoutSchedulingPoint"].GetProperty("kind").GetString());
         Assert.Equal("Hang", tests["SpinsThroughControlledCalls"].GetProperty("kind").GetString());
-        Assert.Equal("Hang", tests["BlocksOnUncontrolledEvent"].GetProperty("kind").GetString());
+        // Blocked in ManualResetEventSlim.Wait, which Coyote does not control: no verdict on the code, the call named.
+        Assert.Equal("Uncontrolled", tests["BlocksOnUncontrolledEvent"].GetProperty("kind").GetString());
         // The finalizer thread crashes the process unless Coyote's 1 s watchdog sees the blocked GC wait first.
         Assert.Contains(tests["ThrowsFromFinalizer"].GetProperty("kind").GetString(), new[] { "Crashed", "Hang" });
         Assert.Equal("Crashed", tests["CallsEnvironmentExit"].GetProperty("kind").GetString());

@@ -95,8 +95,11 @@ public sealed record LogDocument(IReadOnlyList<TaskInfo> Tasks, IReadOnlyList<Re
     public DetectedFailure? Detected { get; init; }
 
     /// <summary>Converts a live log.</summary>
-    public static LogDocument From(IterationLog log) => new(log.Tasks, log.Resources, log.Events, log.Dropped) { Detected = log.Detected };
+    public static LogDocument From(IterationLog log) => new(log.Tasks, log.Resources, log.Events, log.Dropped) { Detected = log.Detected, UncontrolledCalls = log.UncontrolledCalls };
+
+    /// <summary>Gets the calls into code Coyote does not control that the iteration made.</summary>
+    public IReadOnlyList<UncontrolledCall> UncontrolledCalls { get; init; } = [];
 
     /// <summary>Rebuilds the log.</summary>
-    public IterationLog ToLog(string test, string? failure) => IterationLog.Create(test, this.Tasks, this.Resources, this.Events, failure, this.Detected);
+    public IterationLog ToLog(string test, string? failure) => IterationLog.Create(test, this.Tasks, this.Resources, this.Events, failure, this.Detected, this.UncontrolledCalls);
 }

@@ -49,7 +49,7 @@ public static class FailureReport
         var document = Document(test, outcome, Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile))) with
         {
             Uncontrolled = outcome.Uncontrolled,
-            Reproducible = outcome.Uncontrolled.Count == 0,
+            Reproducible = outcome.Uncontrolled.Count == 0 && outcome.Kind != FailureKind.Uncontrolled,
             Log = log is null ? null : LogDocument.From(log),
             Schedule = outcome.Schedule,
             Minimal = outcome.Minimal,

@@ -23,6 +23,8 @@ internal static class SarifReport
         [FailureKind.Deadlock] = "Tasks are blocked for ever on something that is not a resource cycle.",
         [FailureKind.Crashed] = "The test took its process down.",
         [FailureKind.PotentialLockOrderDeadlock] = "Lock orders seen across schedules form a cycle that some schedule may deadlock on.",
+        [FailureKind.LostWakeup] = "Tasks wait in Monitor.Wait for a pulse no running task can send.",
+        [FailureKind.Uncontrolled] = "Code Coyote does not control took part: the test cannot be explored as written.",
     };
 
     public static string Render(SummaryDocument summary, IReadOnlyDictionary<string, FailureDocument> failures)
