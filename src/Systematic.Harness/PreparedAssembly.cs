@@ -58,7 +58,8 @@ public sealed class PreparedAssembly
 
         var closure = Scan(source, options);
         var (path, decisions, note) = PreparedCopy.Get(source, closure, System.IO.Path.GetFullPath(cacheRoot), options);
-        return Load(source, path, [note], decisions);
+        var declared = Instrumentation.PrimitiveTable.For(source).Declared;
+        return Load(source, path, declared.Count == 0 ? [note] : [note, $"primitives declared: {string.Join(", ", declared.Select(d => $"{d.Type.Replace('/', '+')} ({d.Origin})"))}"], decisions);
     }
 
     /// <summary>Finds the assemblies <paramref name="assemblyPath"/> reaches and what preparing it would do with each, without preparing anything.</summary>

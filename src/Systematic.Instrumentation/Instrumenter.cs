@@ -242,6 +242,12 @@ public static class Instrumenter
                         il.InsertAfter(exit, il.Create(OpCodes.Call, module.ImportReference(probes.Async.AwaitedCallReturned)));
                     }
 
+                    if (prefixed is null && IsDispose(called) && primitives.ReleasedByDisposing is { } owners)
+                    {
+                        // A releaser some acquire of a declared primitive may have returned: disposing it gives the permit back.
+                        IlEditing.InsertBefore(il, call, il.Create(OpCodes.Dup), il.Create(OpCodes.Ldstr, owners), il.Create(OpCodes.Ldstr, sites[instruction]), il.Create(OpCodes.Call, module.ImportReference(probes.Primitives.Disposing)));
+                    }
+
                     continue;
                 }
 

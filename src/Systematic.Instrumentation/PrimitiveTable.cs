@@ -8,7 +8,8 @@ namespace Systematic.Instrumentation;
 /// <param name="Acquire">Method names that take a permit (every overload); a returned task not yet complete is a wait.</param>
 /// <param name="Release">Method names that give one back; an integer first parameter is how many.</param>
 /// <param name="Permits">Permits of a new instance: 1 for a lock, 0 to read its <c>CurrentCount</c> when it is created.</param>
-public sealed record PrimitiveSpec(string Type, IReadOnlyList<string> Acquire, IReadOnlyList<string> Release, int Permits);
+/// <param name="Origin">Where it was declared (the attribute or the file), or null for the built-in table.</param>
+public sealed record PrimitiveSpec(string Type, IReadOnlyList<string> Acquire, IReadOnlyList<string> Release, int Permits, string? Origin = null);
 
 /// <summary>
 /// The synchronization primitives Systematic diagnoses as primitives, beyond the BCL's: a built-in table of common
@@ -67,7 +68,7 @@ public sealed class PrimitiveTable
                     ? values.Select(v => v.Value as string).OfType<string>().ToArray()
                     : [];
                 var permits = attribute.Properties.FirstOrDefault(p => p.Name == "Permits").Argument.Value is int p ? p : 1;
-                specs.Add(new PrimitiveSpec(type.FullName, Strings("Acquire"), Strings("Release"), permits));
+                specs.Add(new PrimitiveSpec(type.FullName, Strings("Acquire"), Strings("Release"), permits, "[assembly: SynchronizationPrimitive]"));
             }
         }
 
@@ -78,6 +79,83 @@ public sealed class PrimitiveTable
         }
 
         return new PrimitiveTable(specs);
+    }
+
+    /// <summary>The release names that mean "disposing what an acquire returned" (a releaser), for a type without such a method of its own.</summary>
+    public static readonly IReadOnlySet<string> ReleaserNames = new HashSet<string>(StringComparer.Ordinal) { "Dispose", "DisposeAsync" };
+
+    /// <summary>Gets the runtime names (nested types with '+') of the primitives released by disposing what an acquire returned, comma-separated, or null for none.</summary>
+    public string? ReleasedByDisposing =>
+        this.specs.Values.Where(s => s.Release.Any(ReleaserNames.Contains)).Select(s => s.Type.Replace('/', '+')).ToList() is { Count: > 0 } types ? string.Join(",", types) : null;
+
+    /// <summary>Gets the primitives declared for these tests (not the built-in ones).</summary>
+    public IReadOnlyList<PrimitiveSpec> Declared => this.specs.Values.Where(s => s.Origin is not null).ToList();
+
+    /// <summary>
+    /// Checks each declared primitive against the assemblies the tests reach: its type must be defined in one, and every
+    /// acquire and release name must be a method of it. Returns one line per mistake (a misspelled name would otherwise
+    /// leave the primitive unrecorded without a word).
+    /// </summary>
+    public IReadOnlyList<string> Check(IEnumerable<string> assemblies)
+    {
+        var declared = this.Declared;
+        if (declared.Count == 0)
+        {
+            return [];
+        }
+
+        var found = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var path in assemblies)
+        {
+            try
+            {
+                using var module = ModuleDefinition.ReadModule(path, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
+                foreach (var type in module.GetTypes().Where(t => declared.Any(d => d.Type == t.FullName)))
+                {
+                    // Its own methods and those it inherits from types of the same assembly.
+                    var methods = found.TryGetValue(type.FullName, out var known) ? known : found[type.FullName] = new HashSet<string>(StringComparer.Ordinal);
+                    for (TypeDefinition? t = type; t is not null; t = Base(t))
+                    {
+                        methods.UnionWith(t.Methods.Select(m => m.Name));
+                    }
+                }
+            }
+            catch (Exception e) when (e is BadImageFormatException or IOException)
+            {
+                // Not an assembly this check can read: the closure reports it.
+            }
+        }
+
+        var problems = new List<string>();
+        foreach (var spec in declared)
+        {
+            if (!found.TryGetValue(spec.Type, out var methods))
+            {
+                problems.Add($"{spec.Origin} declares {spec.Type.Replace('/', '+')}, which no assembly the tests reach defines.");
+                continue;
+            }
+
+            // "Dispose" on a type without one: disposing the releaser an acquire returned gives the permit back.
+            foreach (var name in spec.Acquire.Concat(spec.Release.Where(r => !ReleaserNames.Contains(r))).Where(n => !methods.Contains(n)))
+            {
+                var candidates = methods.Where(m => !m.StartsWith('.') && !m.Contains('<', StringComparison.Ordinal) && !m.StartsWith("get_", StringComparison.Ordinal) && !m.StartsWith("set_", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+                problems.Add($"{spec.Origin} declares {name} on {spec.Type.Replace('/', '+')}, which has no such method (it has {string.Join(", ", candidates)}).");
+            }
+        }
+
+        return problems;
+
+        static TypeDefinition? Base(TypeDefinition type)
+        {
+            try
+            {
+                return type.BaseType?.Resolve() is { } b && b.Module == type.Module ? b : null;
+            }
+            catch (AssemblyResolutionException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>Rebuilds a table from its specs (as a prepared copy records them).</summary>
@@ -107,7 +185,7 @@ public sealed class PrimitiveTable
             var entries = JsonSerializer.Deserialize<List<FileEntry>>(File.ReadAllText(file), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
                 ?? [];
             return entries.Select((e, i) => e.Type is { Length: > 0 } type && e.Acquire is { Length: > 0 } && e.Release is { Length: > 0 }
-                ? new PrimitiveSpec(type.Replace('+', '/'), e.Acquire, e.Release, e.Permits ?? 1)
+                ? new PrimitiveSpec(type.Replace('+', '/'), e.Acquire, e.Release, e.Permits ?? 1, FileName)
                 : throw new InvalidDataException($"{file}: entry {i + 1} needs \"type\", \"acquire\" and \"release\"."))
                 .ToList();
         }

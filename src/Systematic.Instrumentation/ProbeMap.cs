@@ -138,7 +138,8 @@ internal sealed class ProbeMap
                 Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.BeginAcquire)),
                 Type(typeof(PrimitiveProbes)).Methods.Single(m => m.Name == nameof(PrimitiveProbes.EndAcquire) && m.HasGenericParameters),
                 Type(typeof(PrimitiveProbes)).Methods.Single(m => m.Name == nameof(PrimitiveProbes.EndAcquire) && !m.HasGenericParameters),
-                Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.Released))),
+                Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.Released)),
+                Method(typeof(PrimitiveProbes), nameof(PrimitiveProbes.Disposing))),
         };
     }
 
@@ -160,7 +161,8 @@ internal sealed record PrimitiveProbeMethods(
     MethodDefinition BeginAcquire,
     MethodDefinition EndAcquire,
     MethodDefinition EndAcquireVoid,
-    MethodDefinition Released);
+    MethodDefinition Released,
+    MethodDefinition Disposing);
 
 /// <summary>The probes placed around async methods and tests.</summary>
 internal sealed record AsyncProbeMethods(

@@ -83,6 +83,49 @@ public static class PrimitiveProbes
         session.Emit(EventKind.Release, Recorder.CurrentTask, resource.Id, site, count, (int)Math.Max(1, amount));
     }
 
+    /// <summary>
+    /// Called before <c>Dispose</c> or <c>DisposeAsync</c> on an object in instrumented code: when it is the releaser an
+    /// acquire of a primitive declared with a <c>Dispose</c> release returned (an object holding that primitive in a
+    /// field), its first disposal gives the permit back.
+    /// </summary>
+    /// <param name="releaser">The object disposed.</param>
+    /// <param name="owners">The runtime names of the primitives released this way, comma-separated.</param>
+    /// <param name="site">The call site.</param>
+    public static void Disposing(object? releaser, string owners, string site)
+    {
+        if (releaser is null || Recorder.Live is not { } session)
+        {
+            return;
+        }
+
+        foreach (var field in ReleaserFields.GetOrAdd(releaser.GetType(), Fields))
+        {
+            if (field.GetValue(releaser) is { } target && Array.IndexOf(owners.Split(','), target.GetType().FullName) >= 0 &&
+                session.TryGetResource(target, out var resource))
+            {
+                if (session.NoteDisposed(releaser))
+                {
+                    session.Emit(EventKind.Release, Recorder.CurrentTask, resource.Id, site, Free(session, resource.Id) + 1);
+                }
+
+                return;
+            }
+        }
+
+        static FieldInfo[] Fields(Type type)
+        {
+            var fields = new List<FieldInfo>();
+            for (var t = type; t is not null && t != typeof(object); t = t.BaseType)
+            {
+                fields.AddRange(t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly).Where(f => !f.FieldType.IsValueType));
+            }
+
+            return [.. fields];
+        }
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, FieldInfo[]> ReleaserFields = new();
+
     private static void Settle(Session session, Acquiring a, bool completed, bool succeeded, Task? task)
     {
         if (!completed)

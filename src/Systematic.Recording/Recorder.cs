@@ -255,6 +255,7 @@ internal sealed class Session(int id, IterationLog log)
     private readonly HashSet<int> livesOn = [];
     private readonly HashSet<Task> inlineTasks = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<int> directedPauses = [];
+    private readonly HashSet<object> disposed = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<object, (string? Site, string? Hint)> completionSources = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, object> completionTasks = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
@@ -402,6 +403,9 @@ internal sealed class Session(int id, IterationLog log)
     }
 
     public bool TryGetResource(object target, out ResourceInfo info) => this.resources.TryGetValue(target, out info!);
+
+    /// <summary>Notes a releaser disposed; returns false when it already was (a second Dispose gives nothing back).</summary>
+    public bool NoteDisposed(object releaser) => this.disposed.Add(releaser);
 
     public TaskInfo StartTask(string entry, string? site, bool inline, bool promise = false)
     {

@@ -27,12 +27,13 @@ public sealed class SolutionTests
         { "EmptyScheduleBuggy", FailureKind.Deadlock },
         { "CheckoutWhileRepricingBuggy", FailureKind.LockOrderDeadlock },
         { "HoldTimeoutBuggy", FailureKind.Leak },
+        { "CrossingMovesBuggy", FailureKind.LockOrderDeadlock },
     };
 
     public static TheoryData<string> Fixed => new()
     {
         "ReserveWhilePromotingFixed", "DeclinedCardFixed", "MutualHandOverFixed", "RenderPairFixed", "ReloadReentryFixed", "EmptyScheduleFixed",
-        "CheckoutWhileRepricingFixed", "HoldTimeoutFixed",
+        "CheckoutWhileRepricingFixed", "HoldTimeoutFixed", "CrossingMovesFixed",
     };
 
     [Fact]
@@ -224,6 +225,7 @@ public sealed class SolutionTests
     [InlineData("corrupt")]
     [InlineData("include")]
     [InlineData("exclude")]
+    [InlineData("primitive")]
     public void BadInputGetsOneLineAndExitCodeOne(string what)
     {
         var folder = CopyOfBuildOutput(what);
@@ -237,6 +239,10 @@ public sealed class SolutionTests
             case "corrupt":
                 File.WriteAllText(Path.Combine(folder, "Booking.Core.dll"), "not an assembly");
                 break;
+            case "primitive":
+                // A misspelled declaration would leave the primitive unrecorded without a word.
+                File.WriteAllText(Path.Combine(folder, "systematic.primitives.json"), """[{ "type": "Booking.GateLock", "acquire": ["AcquireAsync"], "release": ["Exitt"] }]""");
+                break;
             default:
                 extra.AddRange([$"--{what}", "Contoso.*"]);
                 break;
@@ -247,7 +253,7 @@ public sealed class SolutionTests
         Assert.Equal(ExitCode.InputError, code);
         var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("systematic: ", line, StringComparison.Ordinal);
-        Assert.Contains(what is "missing" or "corrupt" ? "Booking.Core" : "Contoso.*", line, StringComparison.Ordinal);
+        Assert.Contains(what switch { "missing" or "corrupt" => "Booking.Core", "primitive" => "declares Exitt on Booking.GateLock, which has no such method (it has AcquireAsync)", _ => "Contoso.*" }, line, StringComparison.Ordinal);
         Assert.DoesNotContain("Running", output, StringComparison.Ordinal);
     }
 

@@ -33,7 +33,7 @@ public sealed class ToolTests
         var (exit, output) = Run(Path.Combine(tools, "systematic"), ["test", Path.Combine("bin", "Booking.Tests.dll"), "-i", "200", "--seed", "3"], user, environment, check: false);
 
         Assert.True(exit == 0, output);
-        Assert.Contains("16 of 16 tests as expected", output, StringComparison.Ordinal);
+        Assert.Contains("18 of 18 tests as expected", output, StringComparison.Ordinal);
         Assert.Contains("rewritten: Nito.AsyncEx.Coordination", output, StringComparison.Ordinal);
         var failure = Directory.EnumerateFiles(Path.Combine(user, "coyote-reports"), "failure.json", SearchOption.AllDirectories).First(f => f.Contains("DeclinedCardBuggy", StringComparison.Ordinal));
         using var document = JsonDocument.Parse(File.ReadAllText(failure));

@@ -68,7 +68,13 @@ internal static class PreparedCopy
                 File.Copy(shared.Location, System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(shared.Location)), overwrite: true);
             }
 
-            final = Instrument(scratch, final, Primitives(source));
+            var primitives = Primitives(source);
+            if (primitives.Check(final.Where(d => d.Path is not null).Select(d => System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(d.Path!))).Where(File.Exists)) is { Count: > 0 } problems)
+            {
+                throw new HarnessException(problems[0] + (problems.Count > 1 ? $" ({problems.Count - 1} more mistake(s) in the declarations)" : ""));
+            }
+
+            final = Instrument(scratch, final, primitives);
             DependencyManifest.Complete(System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(source)));
             var manifest = PreparationManifest.Describe(scratch, source, final);
             AtomicFile.Write(System.IO.Path.Combine(scratch, ManifestFile), JsonSerializer.Serialize(manifest, Json.Options));
