@@ -67,7 +67,7 @@ public sealed class DoctorTests
 
         Assert.Equal(ExitCode.Untestable, code);
         Assert.Contains("a thread Coyote did not start called SemaphoreSlim.Wait; the thread comes from `Parallel.ForEachAsync` at UncontrolledTests.cs:", output, StringComparison.Ordinal);
-        var folder = Directory.GetDirectories(Path.Combine(outdir, "latest"), "*ParallelForEachWithSemaphore").Single();
+        var folder = Directory.GetDirectories(Path.Combine(outdir, "latest"), "*ParallelForEachWithSemaphore*").Single();
         var failure = FailureReport.Read(folder);
         Assert.Equal(FailureKind.Uncontrolled, failure.Kind);
         Assert.False(failure.Reproducible);
