@@ -33,7 +33,7 @@ public static class Classifier
             FailureKind.Hang => message.Contains("Scheduling steps bound", StringComparison.Ordinal)
                 ? $"The test did not finish within the scheduling-step bound: it spins or livelocks ({FirstLine(message)})"
                 : $"The test made no progress within its bound: {FirstLine(message)}",
-            FailureKind.UnhandledException => $"An exception escaped the test: {FirstLine(message)}",
+            FailureKind.UnhandledException => $"An exception escaped the test: {FirstLine(message)}" + (ThrowSite(message) is { } thrown ? $" (thrown at {thrown})" : ""),
             FailureKind.OverRelease => $"A semaphore was released above its limit: {FirstLine(message)}",
             FailureKind.Leak => FirstLine(message.Replace(Recorder.FailurePrefix + "Leak: ", "", StringComparison.Ordinal)),
             FailureKind.Uncontrolled => $"Coyote stopped the test: {FirstLine(message)} This is a limit of the harness, not a verdict on the code.",
@@ -78,6 +78,37 @@ public static class Classifier
         }
 
         return FailureKind.InvariantViolation;
+    }
+
+    /// <summary>Where the exception in <paramref name="message"/> was thrown: the innermost frame of the code under test with a source line (<c>MonitorQueue.cs:23 in MonitorQueue.TakeIf</c>).</summary>
+    internal static string? ThrowSite(string message)
+    {
+        foreach (var raw in message.Split('\n'))
+        {
+            var frame = raw.Trim();
+            var at = frame.LastIndexOf(" in ", StringComparison.Ordinal);
+            var line = frame.LastIndexOf(":line ", StringComparison.Ordinal);
+            if (!frame.StartsWith("at ", StringComparison.Ordinal) || at < 0 || line < at)
+            {
+                continue;
+            }
+
+            var method = frame[3..at];
+            if (method.StartsWith("System.", StringComparison.Ordinal) || method.StartsWith("Microsoft.Coyote.", StringComparison.Ordinal) ||
+                method.StartsWith("Systematic.Recording.", StringComparison.Ordinal) || method.StartsWith("Systematic.Harness.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var name = method.Split('(')[0].Replace("`1", "", StringComparison.Ordinal).Replace("`2", "", StringComparison.Ordinal);
+            var parts = name.Split('.');
+            var shortName = parts.Length >= 2 ? $"{parts[^2]}.{parts[^1]}" : name;
+            var file = frame[(at + 4)..line];
+            var slash = Math.Max(file.LastIndexOf('/'), file.LastIndexOf('\\'));
+            return $"{file[(slash + 1)..]}:{frame[(line + 6)..].Trim()} in {shortName}";
+        }
+
+        return null;
     }
 
     internal static string FirstLine(string text)

@@ -325,6 +325,25 @@ public sealed class ClassifierTests
         Assert.Contains("a thread Coyote did not start called SemaphoreSlim.Wait; the thread comes from `Parallel.ForEachAsync` at Code.cs:16", diagnosis.Sentence, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnExceptionThatEscapesIsPlacedAtTheInnermostFrameOfTheCodeUnderTest()
+    {
+        const string message = """
+            Unhandled exception. System.InvalidOperationException: Queue empty.
+               at System.Collections.Generic.Queue`1.ThrowForEmptyQueue()
+               at System.Collections.Generic.Queue`1.Dequeue()
+               at Pipeline.MonitorQueue`1.TakeIf() in /src/Pipeline/MonitorQueue.cs:line 23
+               at Systematic.Recording.TaskProbes.RunAs[T](Int32 id, Func`1 body) in /work/src/Systematic.Recording/TaskProbes.cs:line 253
+               at Pipeline.Tests.PipelineTests.MonitorIfInsteadOfWhileBuggy() in /src/Pipeline.Tests/PipelineTests.cs:line 40
+            """;
+
+        var diagnosis = Classifier.FromMessageOnly(message);
+
+        Assert.Equal(FailureKind.UnhandledException, diagnosis.Kind);
+        Assert.EndsWith("Queue empty. (thrown at MonitorQueue.cs:23 in MonitorQueue.TakeIf)", diagnosis.Sentence, StringComparison.Ordinal);
+        Assert.DoesNotContain("thrown at", Classifier.FromMessageOnly("Unhandled exception. System.Exception: boom\n   at Lib.Worker.Run()").Sentence, StringComparison.Ordinal);
+    }
+
     /// <summary>Coyote 1.7.11's own messages, as it prints them, still read for the failures it finds itself.</summary>
     [Theory]
     [InlineData(CoyoteDeadlock, FailureKind.Deadlock)]

@@ -127,6 +127,35 @@ public sealed class SolutionTests
         Assert.Empty(outcome.Uncontrolled);
     }
 
+    /// <summary>Stack traces and debuggers find a PDB by the name the assembly records: each prepared assembly must record the name of the PDB next to it.</summary>
+    [Fact]
+    public void EveryPreparedAssemblyPointsAtThePdbNextToIt()
+    {
+        var folder = Path.GetDirectoryName(Prepared.Value.Path)!;
+        var checkedCount = 0;
+        foreach (var pdb in Directory.GetFiles(folder, "*.pdb"))
+        {
+            var dll = Path.ChangeExtension(pdb, ".dll");
+            if (!File.Exists(dll))
+            {
+                continue;
+            }
+
+            using var reader = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(dll));
+            var codeView = reader.ReadDebugDirectory().Where(e => e.Type == System.Reflection.PortableExecutable.DebugDirectoryEntryType.CodeView).ToList();
+            if (codeView.Count == 0)
+            {
+                continue;
+            }
+
+            var recorded = reader.ReadCodeViewDebugDirectoryData(codeView[0]).Path;
+            Assert.Equal(Path.GetFileName(pdb), Path.GetFileName(recorded.Replace('\\', '/')));
+            checkedCount++;
+        }
+
+        Assert.True(checkedCount >= 3, $"only {checkedCount} assemblies with PDBs in {folder}");
+    }
+
     [Fact]
     public void ThePackagesLockIsTheResourceNotItsInnerMonitor()
     {

@@ -264,7 +264,10 @@ internal static class PreparedCopy
             }
 
             var copy = System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(d.Path!));
-            var output = copy + ".instrumented";
+
+            // Written under its own name (in a folder of its own): the PDB path the assembly records must end in the
+            // name the PDB has next to it, or stack traces and debuggers find no source lines.
+            var output = System.IO.Path.Combine(scratch, ".instrumented", System.IO.Path.GetFileName(copy));
             try
             {
                 var result = Instrumenter.Instrument(copy, output, instrumented, primitives);
@@ -282,6 +285,11 @@ internal static class PreparedCopy
                 // Rewritten but not instrumented: it still runs controlled, its events are just not recorded.
                 final[i] = d with { Reason = $"{d.Reason}; not instrumented: {e.Message.Split('\n')[0]}", IsWarning = true };
             }
+        }
+
+        if (Directory.Exists(System.IO.Path.Combine(scratch, ".instrumented")))
+        {
+            Directory.Delete(System.IO.Path.Combine(scratch, ".instrumented"), recursive: true);
         }
 
         return final;
