@@ -6,6 +6,7 @@ namespace Systematic.Analysis;
 public sealed class LogView
 {
     private readonly Dictionary<int, string> names = [];
+    private HashSet<int>? quietInternals;
 
     /// <summary>Creates a view of <paramref name="log"/> at its end.</summary>
     public LogView(IterationLog log)
@@ -78,8 +79,34 @@ public sealed class LogView
     }
 
     /// <summary>
+    /// Gets the resources inside code without source lines (a package's own locks) that no task ever waited for, taken
+    /// and released as often: they explain nothing, and the timeline leaves them out.
+    /// </summary>
+    public IReadOnlySet<int> QuietInternals => this.quietInternals ??= this.FindQuietInternals();
+
+    private HashSet<int> FindQuietInternals()
+    {
+        var quiet = new HashSet<int>();
+        var all = this.Log.Events;
+        foreach (var group in all.Select((e, i) => (Event: e, Index: i)).Where(x => x.Event.Resource > 0).GroupBy(x => x.Event.Resource))
+        {
+            var events = group.ToList();
+            var sourced = events.Any(x => x.Event.Kind != EventKind.Create && SourceSite.Parse(x.Event.Site) is { Line: > 0 });
+            var contended = events.Any(x => x.Event.Kind is EventKind.WaitForPulse or EventKind.Pulse or EventKind.PulseAll or EventKind.TimedOut or EventKind.Cancelled or EventKind.OverRelease ||
+                (x.Event.Kind == EventKind.Wait && !(x.Index + 1 < all.Count && all[x.Index + 1] is { Kind: EventKind.Acquire } next && next.Task == x.Event.Task && next.Resource == x.Event.Resource)));
+            var balanced = events.Where(x => x.Event.Kind == EventKind.Acquire).Sum(x => x.Event.Amount) == events.Where(x => x.Event.Kind == EventKind.Release).Sum(x => x.Event.Amount);
+            if (!sourced && !contended && balanced && events.Any(x => x.Event.Kind == EventKind.Acquire))
+            {
+                quiet.Add(group.Key);
+            }
+        }
+
+        return quiet;
+    }
+
+    /// <summary>
     /// Gets the events a timeline shows: starts and ends of logical tasks only, no creations, no awaits of a task's own
-    /// helpers, and no wait that the same task's acquire answered at once.
+    /// helpers, and no wait that the same task's acquire answered at once, nor the quiet internals of packages.
     /// </summary>
     public IReadOnlyList<RecordedEvent> TimelineEvents()
     {
@@ -88,7 +115,7 @@ public sealed class LogView
         for (var i = 0; i < all.Count; i++)
         {
             var e = all[i];
-            var hidden = e.Kind switch
+            var hidden = e.Resource > 0 && this.QuietInternals.Contains(e.Resource) || e.Kind switch
             {
                 EventKind.Create or EventKind.Signaling => true,
                 EventKind.TaskStart or EventKind.TaskEnd => e.Task > 0 && this.Logical(e.Task) != e.Task,

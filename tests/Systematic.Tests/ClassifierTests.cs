@@ -344,6 +344,25 @@ public sealed class ClassifierTests
         Assert.DoesNotContain("thrown at", Classifier.FromMessageOnly("Unhandled exception. System.Exception: boom\n   at Lib.Worker.Run()").Sentence, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void APackagesOwnLockNoTaskWaitedForIsLeftOutOfTheTimelineButAContendedOneIsNot()
+    {
+        var log = new LogBuilder();
+        var (inner, contended, user) = (log.Monitor("callSite#1"), log.Monitor("lock@Pool.Rent"), log.Lock("Store._gate"));
+        var (t1, t2) = (log.Task("A"), log.Task("B"));
+
+        // Line 0: code without source lines, as a package built without a PDB.
+        log.Acquire(t1, inner, 0).Release(t1, inner, 0)
+            .Acquire(t1, contended, 0).BlockedOn(t2, contended, 0).Release(t1, contended, 0).Acquire(t2, contended, 0).Release(t2, contended, 0)
+            .Acquire(t1, user, 12).Release(t1, user, 13);
+        var view = new LogView(log.Build());
+
+        Assert.Equal([inner], view.QuietInternals);
+        Assert.DoesNotContain(view.TimelineEvents(), e => e.Resource == inner);
+        Assert.Contains(view.TimelineEvents(), e => e.Resource == contended);
+        Assert.Contains(view.TimelineEvents(), e => e.Resource == user);
+    }
+
     /// <summary>Coyote 1.7.11's own messages, as it prints them, still read for the failures it finds itself.</summary>
     [Theory]
     [InlineData(CoyoteDeadlock, FailureKind.Deadlock)]

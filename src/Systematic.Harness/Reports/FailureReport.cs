@@ -269,6 +269,12 @@ public static class FailureReport
         const int Max = 200;
         md.AppendLine("## Timeline").AppendLine();
         md.AppendLine("```mermaid").Append(MermaidTimeline.Render(view)).AppendLine("```").AppendLine();
+        if (view.QuietInternals.Count > 0)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"Left out: {view.QuietInternals.Count} lock(s) inside code without source lines (").Append(string.Join(", ", view.QuietInternals.Take(4).Select(r => Markdown.Code(view.ResourceName(r)))))
+                .Append(view.QuietInternals.Count > 4 ? ", ..." : "").AppendLine("), each taken and released with no task waiting; `failure.json` has every event.").AppendLine();
+        }
+
         if (events.Count > Max)
         {
             md.Append("The last ").Append(Max).Append(" of ").Append(events.Count).AppendLine(" events.").AppendLine();
