@@ -16,7 +16,50 @@ public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
     /// from the trace's scheduling-point kinds.
     /// </summary>
     public static ScheduleStats Of(string trace, IterationLog? log) =>
-        log is null ? Of(trace) : Of(trace) with { Preemptions = Preempted(log) };
+        log is null ? Of(trace) : Of(trace) with { Preemptions = Preempted(log), Narration = Narrate(log) };
+
+    /// <summary>Gets each preemption in one line: who is preempted right after which step, and what runs instead (empty when unknown).</summary>
+    public IReadOnlyList<string> Narration { get; init; } = [];
+
+    /// <summary>
+    /// Tells each preemption of a recorded iteration in one line, with task, resource and source line: "`Transfer#1` is
+    /// preempted right after taking `accountA` at LockOrder.cs:51; `Transfer#2` runs and takes `accountB` at LockOrder.cs:51."
+    /// </summary>
+    public static IReadOnlyList<string> Narrate(IterationLog log)
+    {
+        var view = new LogView(log);
+        return PreemptionPoints(log).Select(p =>
+            $"`{view.TaskName(p.From)}` is preempted right after {Done(view, p.Last)}; `{view.TaskName(p.To)}` runs and {Does(view, p.Next)}.").ToList();
+
+        static string Resource(LogView view, RecordedEvent e) => e.Resource > 0 ? $"`{view.ResourceName(e.Resource)}`" : "?";
+
+        static string At(RecordedEvent e) => SourceSite.Parse(e.Site) is { } site ? $" at {site.Short}" : "";
+
+        static string Done(LogView view, RecordedEvent? e) => e is null ? "it starts" : e.Kind switch
+        {
+            EventKind.Acquire => $"taking {Resource(view, e)}{At(e)}",
+            EventKind.Release => $"releasing {Resource(view, e)}{At(e)}",
+            EventKind.Wait => $"asking for {Resource(view, e)}{At(e)}",
+            EventKind.TaskStart => $"starting `{view.TaskName(e.Task)}`{At(e)}",
+            EventKind.TaskEnd => "finishing",
+            EventKind.Await => $"awaiting {string.Join(", ", (e.Targets ?? []).Select(t => $"`{view.TaskName(t)}`"))}{At(e)}",
+            EventKind.Pulse or EventKind.PulseAll => $"pulsing {Resource(view, e)}{At(e)}",
+            _ => $"its {e.Kind.ToString().ToLowerInvariant()}{At(e)}",
+        };
+
+        static string Does(LogView view, RecordedEvent e) => e.Kind switch
+        {
+            EventKind.Acquire => $"takes {Resource(view, e)}{At(e)}",
+            EventKind.Release => $"releases {Resource(view, e)}{At(e)}",
+            EventKind.Wait => $"asks for {Resource(view, e)}{At(e)}",
+            EventKind.TaskStart => $"starts `{view.TaskName(e.Task)}`{At(e)}",
+            EventKind.TaskEnd => "finishes",
+            EventKind.Await => $"awaits {string.Join(", ", (e.Targets ?? []).Select(t => $"`{view.TaskName(t)}`"))}{At(e)}",
+            EventKind.Pulse or EventKind.PulseAll => $"pulses {Resource(view, e)}{At(e)}",
+            EventKind.WaitForPulse => $"waits in Monitor.Wait on {Resource(view, e)}{At(e)}",
+            _ => $"records {e.Kind.ToString().ToLowerInvariant()}{At(e)}",
+        };
+    }
 
     /// <summary>
     /// Counts the preemptions of a recorded iteration: each time the recorded steps pass from one flow of control (a
@@ -24,29 +67,51 @@ public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
     /// first could have gone on: started, not finished, waiting for nothing (no wait that had to wait, no await of an
     /// unfinished task of another flow, no <c>Monitor.Wait</c>).
     /// </summary>
-    public static int Preempted(IterationLog log)
+    public static int Preempted(IterationLog log) => PreemptionPoints(log).Count;
+
+    /// <summary>The preemptions of a recorded iteration: the flow preempted and its last step, the flow that runs and its first step.</summary>
+    private static List<(int From, RecordedEvent? Last, int To, RecordedEvent Next)> PreemptionPoints(IterationLog log)
     {
         var state = new WaitForState();
         var flows = log.Tasks.Select(t => Flow(log, t.Id)).ToArray();
         int? current = null;
-        var preemptions = 0;
-        foreach (var e in log.Events)
+        var last = new Dictionary<int, RecordedEvent>();
+        var preemptions = new List<(int, RecordedEvent?, int, RecordedEvent)>();
+        var events = log.Events;
+        for (var i = 0; i < events.Count; i++)
         {
+            var e = events[i];
             var by = Runner(log, e);
             if (by > 0 && current is { } previous && previous != by && CouldGoOn(log, state, flows, previous))
             {
-                preemptions++;
+                // Told by what a person would see: the flow's last and next steps on a lock, a semaphore or another flow.
+                var next = events.Skip(i).Take(64).FirstOrDefault(n => Runner(log, n) == by && Telling(log, n, by)) ?? e;
+                preemptions.Add((previous, last.GetValueOrDefault(previous), by, next));
             }
 
             state.Apply(e, log);
             if (by > 0)
             {
                 current = by;
+                if (Telling(log, e, by))
+                {
+                    last[by] = e;
+                }
             }
         }
 
         return preemptions;
     }
+
+    /// <summary>Whether a step says something about the flow that takes it: a lock, semaphore or monitor step, starting or awaiting another flow, finishing.</summary>
+    private static bool Telling(IterationLog log, RecordedEvent e, int flow) => e.Kind switch
+    {
+        EventKind.TaskStart => Flow(log, e.Task) != flow,
+        EventKind.TaskEnd => Flow(log, e.Task) == e.Task,
+        EventKind.Await => (e.Targets ?? []).Any(t => t > 0 && Flow(log, t) != flow),
+        EventKind.Create or EventKind.Signaling => false,
+        _ => e.Resource > 0,
+    };
 
     /// <summary>Whether a flow could take another step: some task of it (the flow's body or an async call of it) has started, not finished, and waits for nothing.</summary>
     private static bool CouldGoOn(IterationLog log, WaitForState state, int[] flows, int flow)

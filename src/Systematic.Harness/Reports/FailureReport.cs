@@ -240,6 +240,18 @@ public static class FailureReport
             }
 
             md.AppendLine().AppendLine();
+            var story = f.Minimal is { } shortest ? shortest.Stats.Narration : schedule.Narration;
+            if (story.Count > 0)
+            {
+                md.AppendLine(f.Minimal is not null ? "Its preemptions, in the minimal schedule:" : "Its preemptions:").AppendLine();
+                foreach (var line in story.Take(10))
+                {
+                    md.Append("- ").AppendLine(line);
+                }
+
+                md.AppendLine(story.Count > 10 ? $"- … and {story.Count - 10} more" : "").AppendLine();
+            }
+
             if (f.MinimalReplay is { } minimalReplay)
             {
                 md.AppendLine("Replay the minimal schedule:").AppendLine();
