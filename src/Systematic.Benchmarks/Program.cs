@@ -25,6 +25,8 @@ namespace Systematic.Benchmarks
     {
         private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "preparation", "scale", "directed", "stress"];
         private static readonly string?[] Strategies = [null, "random", "probabilistic", "prioritization", "delay-bounding"];
+        private static readonly string[] Configurations = ["Release", "Debug"];
+        private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
         private readonly int seeds = quick ? 5 : 30;
         private readonly uint throughputIterations = quick ? 200u : 1000u;
         private readonly int rounds = quick ? 1 : 3;
@@ -90,7 +92,7 @@ namespace Systematic.Benchmarks
             if (Wanted("directed"))
             {
                 Section("Directed confirmation against random search", "Iterations and time to a confirmed lock-order deadlock (see `DirectedBenchmark`).");
-                var userCode = new[] { "Release", "Debug" }.Select(c => Path.Combine(RepoRoot(), "tests", "Samples.UserCode", "bin", c, "net10.0", "Samples.UserCode.dll")).FirstOrDefault(File.Exists);
+                var userCode = Configurations.Select(c => Path.Combine(RepoRoot(), "tests", "Samples.UserCode", "bin", c, "net10.0", "Samples.UserCode.dll")).FirstOrDefault(File.Exists);
                 var prepared = userCode is null ? null : PreparedAssembly.Prepare(userCode, Path.Combine(this.work, ".assemblies"));
                 var (md, data) = DirectedBenchmark.Run(catalog, prepared, this.work, this.seeds);
                 this.markdown.Append(md);
@@ -121,14 +123,14 @@ namespace Systematic.Benchmarks
             else
             {
                 File.WriteAllText(Path.Combine(folder, "benchmarks.md"), this.markdown.ToString());
-                File.WriteAllText(Path.Combine(folder, "benchmarks.json"), JsonSerializer.Serialize(this.json, new JsonSerializerOptions { WriteIndented = true }));
+                File.WriteAllText(Path.Combine(folder, "benchmarks.json"), JsonSerializer.Serialize(this.json, Indented));
             }
             Console.WriteLine(this.markdown.ToString());
             Console.WriteLine($"Written: {Path.Combine(folder, "benchmarks.md")} and benchmarks.json");
             return 0;
         }
 
-        private void Throughput(PreparedAssembly catalog, IReadOnlyDictionary<string, MethodInfo> plain)
+        private void Throughput(PreparedAssembly catalog, Dictionary<string, MethodInfo> plain)
         {
             Section("Throughput: harness vs bare Coyote", $"Each fixed variant, {this.throughputIterations} iterations, same seed and strategy, bare `TestingEngine` on the rewritten catalog and the harness (recording, prediction) on the instrumented copy, interleaved over {this.rounds} round(s); medians.");
             this.markdown.AppendLine("| test | bare it/s | harness it/s | harness / bare |").AppendLine("|---|---|---|---|");
@@ -208,7 +210,7 @@ namespace Systematic.Benchmarks
             return portfolioMs;
         }
 
-        private void Stress(PreparedAssembly catalog, IReadOnlyDictionary<string, MethodInfo> plain, IReadOnlyDictionary<string, double> searchMs)
+        private void Stress(PreparedAssembly catalog, Dictionary<string, MethodInfo> plain, IReadOnlyDictionary<string, double> searchMs)
         {
             Section("Stress baseline", "What people do without this tool: each buggy variant run uncontrolled on the thread pool, over and over, for the same wall time the systematic search took for all seeds (at least 1 s); a run shows the bug when it throws or does not finish within 200 ms. No run leaves a trace to replay.");
             this.markdown.AppendLine("| test | wall time (ms) | runs | runs showing the bug | replayable traces |").AppendLine("|---|---|---|---|---|");

@@ -146,7 +146,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
                 Seed = seed,
                 Strategy = strategy,
                 Uncontrolled = uncontrolled.ToList(),
-                PredictedAt = graph?.Cycles().FirstOrDefault()?.FirstSeenIteration,
+                PredictedAt = graph?.Cycles() is { Count: > 0 } seen ? seen[0].FirstSeenIteration : null,
             };
 
             if (explored.Bug is { } bug)
@@ -208,7 +208,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
     /// <summary>One segment of exploration: the iterations it ran, the bug it found, or the first new lock-order cycle it stopped at.</summary>
     private sealed record Segment(long Iterations, IReadOnlyList<string> Uncontrolled, (string Message, string Trace, string Readable)? Bug, PotentialCycle? Cycle);
 
-    private Segment Explore(TestCase test, uint seed, long iterations, long before, LockOrderGraph? graph, IReadOnlySet<string> tried, Stopwatch clock, CancellationToken cancellation)
+    private Segment Explore(TestCase test, uint seed, long iterations, long before, LockOrderGraph? graph, HashSet<string> tried, Stopwatch clock, CancellationToken cancellation)
     {
         using var engine = CreateEngine(Configure(this.Options with { Iterations = (uint)iterations }, seed), test.Method);
         long started = 0;

@@ -175,7 +175,7 @@ public sealed class WorkerPool : IDisposable
             var interrupted = false;
             while (true)
             {
-                if (this.lines.TryTake(out var line, 200))
+                if (this.lines.TryTake(out var line, 200, CancellationToken.None))
                 {
                     if (line.StartsWith(WorkerProtocol.ProgressPrefix, StringComparison.Ordinal) &&
                         long.TryParse(line.AsSpan(WorkerProtocol.ProgressPrefix.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var iterations))

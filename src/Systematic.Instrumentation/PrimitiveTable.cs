@@ -178,11 +178,13 @@ public sealed class PrimitiveTable
     /// <summary>Returns the primitive whose type is exactly <paramref name="type"/>, or null.</summary>
     public PrimitiveSpec? Of(TypeReference type) => this.specs.GetValueOrDefault(IlEditing.ElementName(type));
 
-    private static IEnumerable<PrimitiveSpec> ReadFile(string file)
+    private static readonly JsonSerializerOptions FileOptions = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    private static List<PrimitiveSpec> ReadFile(string file)
     {
         try
         {
-            var entries = JsonSerializer.Deserialize<List<FileEntry>>(File.ReadAllText(file), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
+            var entries = JsonSerializer.Deserialize<List<FileEntry>>(File.ReadAllText(file), FileOptions)
                 ?? [];
             return entries.Select((e, i) => e.Type is { Length: > 0 } type && e.Acquire is { Length: > 0 } && e.Release is { Length: > 0 }
                 ? new PrimitiveSpec(type.Replace('+', '/'), e.Acquire, e.Release, e.Permits ?? 1, FileName)

@@ -71,4 +71,4 @@ public sealed class CatalogFixture : IDisposable
 }
 
 [CollectionDefinition("engine")]
-public sealed class EngineCollection : ICollectionFixture<CatalogFixture>;
+public sealed class EngineTests : ICollectionFixture<CatalogFixture>;

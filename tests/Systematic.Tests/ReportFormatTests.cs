@@ -135,8 +135,11 @@ public sealed class ReportFormatTests
         return output.Result;
     }
 
+    // A reader of its own, as a user's tool would have: web defaults and enums as strings.
+    private static readonly JsonSerializerOptions Reader = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     private static SummaryDocument ReadSummary(string runDir) =>
-        JsonSerializer.Deserialize<SummaryDocument>(File.ReadAllText(Path.Combine(runDir, "summary.json")), new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } })!;
+        JsonSerializer.Deserialize<SummaryDocument>(File.ReadAllText(Path.Combine(runDir, "summary.json")), Reader)!;
 
     private static (SummaryDocument Summary, Dictionary<string, FailureDocument> Failures) HostileDocuments()
     {

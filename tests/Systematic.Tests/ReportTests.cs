@@ -7,6 +7,9 @@ namespace Systematic.Tests;
 [Collection("engine")]
 public sealed class ReportTests(CatalogFixture catalog)
 {
+    // A reader of its own, as a user's tool would have: web defaults and enums as strings.
+    private static readonly JsonSerializerOptions Reader = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     [Fact]
     public void LeakNamesTheSemaphoreTheLeakingTaskAndItsAcquireLine()
     {
@@ -71,7 +74,7 @@ public sealed class ReportTests(CatalogFixture catalog)
         var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5 }).Run(catalog.Test(test), Paths.NewTempDir(test));
         Assert.Equal(Outcome.Bug, outcome.Outcome);
         var json = File.ReadAllText(Path.Combine(outcome.ReportDir!, FailureReport.JsonFile));
-        var failure = JsonSerializer.Deserialize<FailureDocument>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } })!;
+        var failure = JsonSerializer.Deserialize<FailureDocument>(json, Reader)!;
         return (failure, File.ReadAllText(Path.Combine(outcome.ReportDir!, FailureReport.MarkdownFile)));
     }
 

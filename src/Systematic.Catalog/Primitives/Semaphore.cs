@@ -86,7 +86,7 @@ public class Semaphore
     public async Task AcquireAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        while (!await this.gate.WaitAsync(0))
+        while (!await this.gate.WaitAsync(0, CancellationToken.None))
         {
             SchedulingPoint.Yield();
             await Task.Yield();

@@ -231,7 +231,7 @@ internal static class PreparedCopy
         return path;
     }
 
-    private static void Restore(string scratch, IReadOnlyList<AssemblyDecision> set, IReadOnlySet<string> withoutPdb)
+    private static void Restore(string scratch, IReadOnlyList<AssemblyDecision> set, HashSet<string> withoutPdb)
     {
         foreach (var d in set.Where(d => d.Path is not null))
         {
