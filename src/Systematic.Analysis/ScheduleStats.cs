@@ -18,6 +18,57 @@ public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
     public static ScheduleStats Of(string trace, IterationLog? log) =>
         log is null ? Of(trace) : Of(trace) with { Preemptions = Preempted(log), Narration = Narrate(log) };
 
+    /// <summary>
+    /// The counts of a schedule whose preemptions the scheduler that made them counted (a bounded search): one per
+    /// mark, each told from where the recording stood when its flow was preempted (the task running and the events
+    /// recorded before).
+    /// </summary>
+    public static ScheduleStats Counted(string trace, IterationLog? log, IReadOnlyList<(int Task, int Events)> marks) =>
+        Of(trace) with { Preemptions = marks.Count, Narration = log is null ? [] : NarrateMarks(log, marks), Exact = true };
+
+    /// <summary>Gets whether the preemptions were counted by the scheduler that made them (exact), not read back from the recording.</summary>
+    public bool Exact { get; init; }
+
+    /// <summary>Tells each marked preemption: the preempted flow's last telling step before the mark, and the first telling step another flow takes after it.</summary>
+    private static List<string> NarrateMarks(IterationLog log, IReadOnlyList<(int Task, int Events)> marks)
+    {
+        var view = new LogView(log);
+        var lines = new List<string>();
+        foreach (var (task, before) in marks)
+        {
+            var events = log.Events;
+            var end = Math.Min(before, events.Count);
+            var from = task > 0 && task <= log.Tasks.Count ? Flow(log, task) : 0;
+            RecordedEvent? last = null;
+            for (var i = end - 1; i >= 0 && from > 0; i--)
+            {
+                if (Runner(log, events[i]) == from && Telling(log, events[i], from))
+                {
+                    last = events[i];
+                    break;
+                }
+            }
+
+            RecordedEvent? next = null;
+            var to = 0;
+            for (var i = end; i < events.Count; i++)
+            {
+                var by = Runner(log, events[i]);
+                if (by > 0 && by != from && Telling(log, events[i], by))
+                {
+                    (next, to) = (events[i], by);
+                    break;
+                }
+            }
+
+            var who = from > 0 ? $"`{view.TaskName(from)}`" : "The running task";
+            var what = next is null ? "the others run" : $"`{view.TaskName(to)}` runs and {Does(view, next)}";
+            lines.Add($"{who} is preempted right after {Done(view, last)}; {what}.");
+        }
+
+        return lines;
+    }
+
     /// <summary>Gets each preemption in one line: who is preempted right after which step, and what runs instead (empty when unknown).</summary>
     public IReadOnlyList<string> Narration { get; init; } = [];
 
@@ -30,36 +81,36 @@ public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
         var view = new LogView(log);
         return PreemptionPoints(log).Select(p =>
             $"`{view.TaskName(p.From)}` is preempted right after {Done(view, p.Last)}; `{view.TaskName(p.To)}` runs and {Does(view, p.Next)}.").ToList();
-
-        static string Resource(LogView view, RecordedEvent e) => e.Resource > 0 ? $"`{view.ResourceName(e.Resource)}`" : "?";
-
-        static string At(RecordedEvent e) => SourceSite.Parse(e.Site) is { } site ? $" at {site.Short}" : "";
-
-        static string Done(LogView view, RecordedEvent? e) => e is null ? "it starts" : e.Kind switch
-        {
-            EventKind.Acquire => $"taking {Resource(view, e)}{At(e)}",
-            EventKind.Release => $"releasing {Resource(view, e)}{At(e)}",
-            EventKind.Wait => $"asking for {Resource(view, e)}{At(e)}",
-            EventKind.TaskStart => $"starting `{view.TaskName(e.Task)}`{At(e)}",
-            EventKind.TaskEnd => "finishing",
-            EventKind.Await => $"awaiting {string.Join(", ", (e.Targets ?? []).Select(t => $"`{view.TaskName(t)}`"))}{At(e)}",
-            EventKind.Pulse or EventKind.PulseAll => $"pulsing {Resource(view, e)}{At(e)}",
-            _ => $"its {e.Kind.ToString().ToLowerInvariant()}{At(e)}",
-        };
-
-        static string Does(LogView view, RecordedEvent e) => e.Kind switch
-        {
-            EventKind.Acquire => $"takes {Resource(view, e)}{At(e)}",
-            EventKind.Release => $"releases {Resource(view, e)}{At(e)}",
-            EventKind.Wait => $"asks for {Resource(view, e)}{At(e)}",
-            EventKind.TaskStart => $"starts `{view.TaskName(e.Task)}`{At(e)}",
-            EventKind.TaskEnd => "finishes",
-            EventKind.Await => $"awaits {string.Join(", ", (e.Targets ?? []).Select(t => $"`{view.TaskName(t)}`"))}{At(e)}",
-            EventKind.Pulse or EventKind.PulseAll => $"pulses {Resource(view, e)}{At(e)}",
-            EventKind.WaitForPulse => $"waits in Monitor.Wait on {Resource(view, e)}{At(e)}",
-            _ => $"records {e.Kind.ToString().ToLowerInvariant()}{At(e)}",
-        };
     }
+
+    private static string Resource(LogView view, RecordedEvent e) => e.Resource > 0 ? $"`{view.ResourceName(e.Resource)}`" : "?";
+
+    private static string At(RecordedEvent e) => SourceSite.Parse(e.Site) is { } site ? $" at {site.Short}" : "";
+
+    private static string Done(LogView view, RecordedEvent? e) => e is null ? "it starts" : e.Kind switch
+    {
+        EventKind.Acquire => $"taking {Resource(view, e)}{At(e)}",
+        EventKind.Release => $"releasing {Resource(view, e)}{At(e)}",
+        EventKind.Wait => $"asking for {Resource(view, e)}{At(e)}",
+        EventKind.TaskStart => $"starting `{view.TaskName(e.Task)}`{At(e)}",
+        EventKind.TaskEnd => "finishing",
+        EventKind.Await => $"awaiting {string.Join(", ", (e.Targets ?? []).Select(t => $"`{view.TaskName(t)}`"))}{At(e)}",
+        EventKind.Pulse or EventKind.PulseAll => $"pulsing {Resource(view, e)}{At(e)}",
+        _ => $"its {e.Kind.ToString().ToLowerInvariant()}{At(e)}",
+    };
+
+    private static string Does(LogView view, RecordedEvent e) => e.Kind switch
+    {
+        EventKind.Acquire => $"takes {Resource(view, e)}{At(e)}",
+        EventKind.Release => $"releases {Resource(view, e)}{At(e)}",
+        EventKind.Wait => $"asks for {Resource(view, e)}{At(e)}",
+        EventKind.TaskStart => $"starts `{view.TaskName(e.Task)}`{At(e)}",
+        EventKind.TaskEnd => "finishes",
+        EventKind.Await => $"awaits {string.Join(", ", (e.Targets ?? []).Select(t => $"`{view.TaskName(t)}`"))}{At(e)}",
+        EventKind.Pulse or EventKind.PulseAll => $"pulses {Resource(view, e)}{At(e)}",
+        EventKind.WaitForPulse => $"waits in Monitor.Wait on {Resource(view, e)}{At(e)}",
+        _ => $"records {e.Kind.ToString().ToLowerInvariant()}{At(e)}",
+    };
 
     /// <summary>
     /// Counts the preemptions of a recorded iteration: each time the recorded steps pass from one flow of control (a

@@ -33,6 +33,7 @@ internal static class CommandLine
         var strategy = new Option<string?>("--strategy", "-s") { Description = $"Exploration strategy: {string.Join(", ", RunOptions.Strategies)} (default: Coyote's fair portfolio)." };
         strategy.AcceptOnlyFromAmong([.. RunOptions.Strategies]);
         var bound = new Option<uint?>("--strategy-bound", "-sv") { Description = "The strategy's bound (probabilistic level, priority changes or delays).", CustomParser = r => Whole(r, "--strategy-bound") };
+        var preemptionBound = new Option<uint?>("--preemption-bound", "-pb") { Description = $"Run every schedule with at most this many preemptions, fewest first (2 or 3 catch most bugs), instead of a random search; --iterations is then the most schedules (default {RunOptions.DefaultScheduleBudget:N0}).", CustomParser = r => Whole(r, "--preemption-bound") };
         var seed = new Option<uint?>("--seed") { Description = "Random seed (default: a fresh one, printed and recorded).", CustomParser = r => Whole(r, "--seed") };
         var maxSteps = new Option<uint?>("--max-steps", "-ms") { Description = "Maximum scheduling steps per iteration.", CustomParser = r => Whole(r, "--max-steps") };
         var timeout = new Option<double?>("--timeout", "-t") { Description = "Wall-clock budget per test, in seconds.", CustomParser = r => Seconds(r, "--timeout") };
@@ -50,13 +51,14 @@ internal static class CommandLine
 
         var test = new Command("test", "Explore every Coyote test of the assemblies (default: the catalog), classify each failure and write its trace and report.")
         {
-            assemblies, iterations, strategy, bound, seed, maxSteps, timeout, outdir, filter, workers, noPin, inProcess, shard, baselineFile, noPredict, noMinimize, include, exclude,
+            assemblies, iterations, strategy, bound, preemptionBound, seed, maxSteps, timeout, outdir, filter, workers, noPin, inProcess, shard, baselineFile, noPredict, noMinimize, include, exclude,
         };
         test.SetAction(parse => Guard(error, () =>
         {
             var options = new RunOptions
             {
-                Iterations = parse.GetValue(iterations),
+                Iterations = parse.GetValue(preemptionBound) is not null && parse.GetResult(iterations) is null or { Implicit: true } ? RunOptions.DefaultScheduleBudget : parse.GetValue(iterations),
+                PreemptionBound = parse.GetValue(preemptionBound),
                 Strategy = parse.GetValue(strategy),
                 StrategyBound = parse.GetValue(bound),
                 Seed = parse.GetValue(seed),

@@ -59,6 +59,7 @@ internal sealed class ProgressPrinter(TextWriter output, int total, TimeSpan? pe
         var what = outcome.Outcome switch
         {
             Outcome.Bug => $"bug {outcome.Kind} at iteration {outcome.FirstBugIteration}",
+            Outcome.Passed when outcome.Bounded is { } bounded => $"passed: {bounded.Statement}",
             Outcome.Passed => $"passed {outcome.Iterations} iterations",
             _ => $"error: {outcome.Error}",
         };

@@ -12,6 +12,19 @@ public sealed record RunOptions
     /// <summary>Gets the strategy bound (priority changes or delays), or null for Coyote's default.</summary>
     public uint? StrategyBound { get; init; }
 
+    /// <summary>
+    /// Gets the preemption bound, or null for a random search: when set, every schedule with at most this many
+    /// preemptions is run, fewest first, with <see cref="Iterations"/> as the most schedules (a bounded guarantee
+    /// instead of a sample).
+    /// </summary>
+    public uint? PreemptionBound { get; init; }
+
+    /// <summary>The most preemptions <see cref="PreemptionBound"/> takes: the schedules grow with the steps to this power.</summary>
+    public const uint MaxPreemptionBound = 6;
+
+    /// <summary>The schedules a bounded search runs at most when <c>--iterations</c> is not given.</summary>
+    public const uint DefaultScheduleBudget = 100_000;
+
     /// <summary>Gets the random seed, or null for a fresh one.</summary>
     public uint? Seed { get; init; }
 
@@ -104,6 +117,16 @@ public sealed record RunOptions
         if (this.Workers < 1)
         {
             throw new HarnessException("--workers must be at least 1.");
+        }
+
+        if (this.PreemptionBound is > MaxPreemptionBound)
+        {
+            throw new HarnessException($"--preemption-bound must be at most {MaxPreemptionBound}: bounds of 2 or 3 catch most bugs, and the schedules grow with the steps to the bound's power.");
+        }
+
+        if (this.PreemptionBound is not null && this.Strategy is not null)
+        {
+            throw new HarnessException("--preemption-bound runs every schedule within the bound, not a strategy's sample: leave out --strategy.");
         }
 
         if (this.StrategyBound is not null && this.Strategy is null or "portfolio" or "random" or "q-learning")

@@ -412,7 +412,8 @@ public sealed record SummaryTest(
     long? PredictedAt = null,
     int? Preemptions = null,
     int? MinimalPreemptions = null,
-    IReadOnlyList<WorkerRun>? Workers = null)
+    IReadOnlyList<WorkerRun>? Workers = null,
+    BoundedCoverage? Bounded = null)
 {
     /// <summary>Converts an outcome; report folders are relative to the run folder.</summary>
     public static SummaryTest From(TestOutcome o, string runDir) => new(
@@ -434,5 +435,6 @@ public sealed record SummaryTest(
         o.PredictedAt,
         o.Schedule?.Preemptions,
         o.Minimal?.Stats.Preemptions,
-        o.Workers.Count == 0 ? null : o.Workers);
+        o.Workers.Count == 0 ? null : o.Workers,
+        o.Bounded);
 }

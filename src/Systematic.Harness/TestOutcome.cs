@@ -1,3 +1,4 @@
+using System.Globalization;
 using Systematic.Analysis;
 
 namespace Systematic.Harness;
@@ -66,6 +67,9 @@ public sealed record TestOutcome
     /// <summary>Gets the counts of the original failing schedule.</summary>
     public Analysis.ScheduleStats? Schedule { get; init; }
 
+    /// <summary>Gets what a bounded search (<c>--preemption-bound</c>) covered, or null after a random search.</summary>
+    public BoundedCoverage? Bounded { get; init; }
+
     /// <summary>Gets the worker processes that explored the test (seed, iterations, CPUs), empty when it ran in process.</summary>
     public IReadOnlyList<WorkerRun> Workers { get; init; } = [];
 
@@ -83,4 +87,35 @@ public sealed record WorkerRun(uint Seed, long Iterations, TimeSpan Elapsed, IRe
 {
     /// <summary>Gets the worker's process id (one worker explores many tests).</summary>
     public int Process { get; init; }
+}
+
+/// <summary>What a bounded search ran: every schedule with fewer than <see cref="CompleteBelow"/> preemptions, and how many of each count.</summary>
+/// <param name="Bound">The preemption bound asked for.</param>
+/// <param name="Schedules">The schedules run.</param>
+/// <param name="CompleteBelow">Every schedule with fewer preemptions than this was run (<see cref="Bound"/> + 1 when all within the bound were).</param>
+/// <param name="ByPreemptions">The schedules run with 0, 1, ... <see cref="Bound"/> preemptions.</param>
+/// <param name="Diverged">Schedules that did not follow their prefix (something ran uncontrolled): the statement is then not exact.</param>
+public sealed record BoundedCoverage(int Bound, long Schedules, int CompleteBelow, IReadOnlyList<long> ByPreemptions, long Diverged)
+{
+    /// <summary>Gets whether every schedule within the bound was run.</summary>
+    public bool Exhausted => this.CompleteBelow > this.Bound;
+
+    /// <summary>Gets what a passing search says, in one sentence: "no bug in any of 130 schedules with at most 2 preemptions".</summary>
+    public string Statement
+    {
+        get
+        {
+            var covered = this.ByPreemptions.Take(this.CompleteBelow).Sum();
+            var text = this.Exhausted
+                ? string.Create(CultureInfo.InvariantCulture, $"no bug in any of {this.Schedules:N0} schedules with at most {Preemptions(this.Bound)}")
+                : this.CompleteBelow == 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"no bug in {this.Schedules:N0} schedules; the budget ran out before every schedule with no preemption was run")
+                    : string.Create(CultureInfo.InvariantCulture, $"no bug in any of {covered:N0} schedules with at most {Preemptions(this.CompleteBelow - 1)}, nor in {this.Schedules - covered:N0} of those with {this.CompleteBelow} (budget reached)");
+            return this.Diverged > 0
+                ? text + string.Create(CultureInfo.InvariantCulture, $"; not exact: {this.Diverged:N0} schedules did not replay their prefix (something ran uncontrolled)")
+                : text;
+        }
+    }
+
+    private static string Preemptions(int count) => count == 1 ? "1 preemption" : $"{count} preemptions";
 }

@@ -5,6 +5,7 @@ using Microsoft.Coyote.Actors;
 using Microsoft.Coyote.Runtime;
 using Microsoft.Coyote.SystematicTesting;
 using Systematic.Analysis;
+using Systematic.Harness.Exploration;
 using Systematic.Recording;
 
 namespace Systematic.Harness;
@@ -123,6 +124,11 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
     /// </remarks>
     public TestOutcome Run(TestCase test, string runDir, CancellationToken cancellation = default)
     {
+        if (this.Options.PreemptionBound is { } bound)
+        {
+            return this.RunBounded(test, (int)bound, runDir, cancellation);
+        }
+
         var seed = this.Options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
         var strategy = this.Options.Strategy ?? "portfolio";
         var clock = Stopwatch.StartNew();
@@ -197,6 +203,53 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         clock.Stop();
         result = result with { Elapsed = clock.Elapsed };
         return cycles.Count == 0 || cancellation.IsCancellationRequested ? result : this.Confirm(test, result, cycles[0], runDir, seed, clock, notes);
+    }
+
+    /// <summary>
+    /// Runs every schedule of <paramref name="test"/> with at most <paramref name="bound"/> preemptions, fewest first,
+    /// up to <see cref="RunOptions.Iterations"/> schedules: a pass says exactly what was covered; the first failure is
+    /// minimal by construction.
+    /// </summary>
+    private TestOutcome RunBounded(TestCase test, int bound, string runDir, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var search = new BoundedSearch(bound) { Budget = this.Options.Iterations, Mark = () => Recorder.Position };
+        var uncontrolled = new SortedSet<string>(StringComparer.Ordinal);
+        var found = BoundedExploration.Run(test, this.Options, search, null, uncontrolled, cancellation);
+        var coverage = new BoundedCoverage(bound, search.Schedules, search.CompleteBelow, search.SchedulesByPreemptions, search.Diverged);
+        var outcome = new TestOutcome
+        {
+            Test = test.Name,
+            Outcome = Outcome.Passed,
+            Expected = test.Expected,
+            Iterations = search.Schedules,
+            Seed = this.Options.Seed ?? 0,
+            Strategy = $"bounded({bound})",
+            Uncontrolled = [.. uncontrolled],
+            Bounded = coverage,
+        };
+        if (found is null)
+        {
+            return outcome with { Elapsed = clock.Elapsed };
+        }
+
+        var minimal = new MinimalSchedule("minimal.trace", found.Stats, search.Schedules)
+        {
+            SearchedBelow = search.CompleteBelow,
+            RunWithFewer = search.SchedulesByPreemptions.Take(found.Stats.Preemptions).Sum(),
+        };
+        outcome = outcome with
+        {
+            Outcome = Outcome.Bug,
+            Kind = found.Diagnosis.Kind,
+            Diagnosis = found.Diagnosis,
+            FirstBugIteration = search.Schedules,
+            Schedule = found.Stats,
+            Minimal = minimal,
+            Elapsed = clock.Elapsed,
+        };
+        var folder = FailureReport.Write(runDir, test, outcome, found.Log, found.Trace, found.Readable, new MinimalRun(found.Trace, found.Log));
+        return outcome with { ReportDir = folder };
     }
 
     /// <summary>Spacing of the seeds of exploration segments (a prime, so that segments do not replay each other's schedules).</summary>
@@ -288,22 +341,15 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
 
     private TestOutcome Finish(TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string runDir, uint seed, Stopwatch clock, CancellationToken cancellation, DirectedPlan? plan = null)
     {
-        (MinimalSchedule Info, string Trace)? minimal = null;
-        if (this.Options.Minimize && !cancellation.IsCancellationRequested && outcome.Diagnosis!.Kind is not (FailureKind.Hang or FailureKind.Crashed))
+        (MinimalSchedule Info, string Trace, IterationLog? Log)? minimal = null;
+        if (this.Options.Minimize && !cancellation.IsCancellationRequested && outcome.Diagnosis!.Kind is not (FailureKind.Hang or FailureKind.Crashed or FailureKind.Uncontrolled))
         {
-            minimal = Minimizer.Minimize(test, outcome.Diagnosis, this.Options, seed);
-
-            // Keep the shrunk schedule only when it is simpler than the one found.
-            if (minimal is { } m && outcome.Schedule is { } original &&
-                (m.Info.Stats.Preemptions, m.Info.Stats.Steps).CompareTo((original.Preemptions, original.Steps)) >= 0)
-            {
-                minimal = null;
-            }
+            minimal = Minimizer.Minimize(test, outcome.Diagnosis, this.Options, seed, cancellation);
         }
 
         clock.Stop();
         outcome = outcome with { Minimal = minimal?.Info, Elapsed = clock.Elapsed };
-        var folder = FailureReport.Write(runDir, test, outcome, log, trace, readable, minimal?.Trace, plan);
+        var folder = FailureReport.Write(runDir, test, outcome, log, trace, readable, minimal is { } m ? new MinimalRun(m.Trace, m.Log) : null, plan);
         return outcome with { ReportDir = folder };
     }
 

@@ -66,6 +66,9 @@ public static class Recorder
         }
     }
 
+    /// <summary>Gets where the recording stands on this flow of control: the task running here and the number of events recorded so far in the iteration (for a scheduler that marks its decisions).</summary>
+    public static (int Task, int Events) Position => (CurrentTask, current?.Log.Events.Count ?? 0);
+
     internal static int CurrentTask
     {
         get

@@ -83,6 +83,9 @@ public sealed record FailureDocument
 
     /// <summary>Gets the recorded iteration.</summary>
     public LogDocument? Log { get; init; }
+
+    /// <summary>Gets the recorded iteration of the minimal schedule, if one was found.</summary>
+    public LogDocument? MinimalLog { get; init; }
 }
 
 /// <summary>Exact commands that replay a failure.</summary>

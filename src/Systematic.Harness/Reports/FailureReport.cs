@@ -23,7 +23,7 @@ public static class FailureReport
     public const string MarkdownFile = "report.md";
 
     /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
-    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string? minimalTrace = null, DirectedPlan? plan = null)
+    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, MinimalRun? minimalRun = null, DirectedPlan? plan = null)
     {
         var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
         var tracePath = Path.Combine(folder, TraceFile);
@@ -35,9 +35,9 @@ public static class FailureReport
 
         // The trace first: it is what reproduces the bug.
         AtomicFile.Write(tracePath, WithTestName(trace, test.Name));
-        if (minimalTrace is not null && outcome.Minimal is { } minimal)
+        if (minimalRun is not null && outcome.Minimal is { } minimal)
         {
-            AtomicFile.Write(Path.Combine(folder, minimal.Trace), WithTestName(minimalTrace, test.Name));
+            AtomicFile.Write(Path.Combine(folder, minimal.Trace), WithTestName(minimalRun.Trace, test.Name));
         }
 
         if (!string.IsNullOrWhiteSpace(readable))
@@ -51,12 +51,13 @@ public static class FailureReport
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0 && outcome.Kind != FailureKind.Uncontrolled,
             Log = log is null ? null : LogDocument.From(log),
+            MinimalLog = minimalRun?.Log is { } shortest ? LogDocument.From(shortest) : null,
             Schedule = outcome.Schedule,
             Minimal = outcome.Minimal,
             MinimalReplay = minimalPath is null ? null : Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name),
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
-        AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, log));
+        AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, log, minimalRun?.Log));
         return folder;
     }
 
@@ -136,7 +137,7 @@ public static class FailureReport
     private static string Preemptions(int count) => count == 1 ? "1 preemption" : $"{count} preemptions";
 
     /// <summary>Renders <c>report.md</c>.</summary>
-    public static string RenderMarkdown(FailureDocument f, IterationLog? log)
+    public static string RenderMarkdown(FailureDocument f, IterationLog? log, IterationLog? minimalLog = null)
     {
         var md = new StringBuilder();
         md.Append("# ").Append(f.Kind).Append(": ").AppendLine(Markdown.Text(f.Test));
@@ -216,29 +217,29 @@ public static class FailureReport
             md.AppendLine();
         }
 
+        if (minimalLog is not null && f.Minimal is { } least)
+        {
+            // The schedule a person can follow first: the fewest preemptions; the one found stays below.
+            AppendTimeline(md, minimalLog, $"Timeline of the minimal schedule ({Preemptions(least.Stats.Preemptions)}, `{least.Trace}`)");
+        }
+
         if (log is not null)
         {
-            AppendTimeline(md, log);
+            AppendTimeline(md, log, minimalLog is not null ? "Timeline of the schedule found (`failure.trace`)" : "Timeline");
             AppendSources(md, f);
         }
 
         if (f.Schedule is { } schedule)
         {
             md.AppendLine("## Schedule").AppendLine();
-            md.Append(CultureInfo.InvariantCulture, $"The failing schedule has {schedule.Steps} steps, {schedule.Switches} context switches and {Preemptions(schedule.Preemptions)} (switches away from a task that could have gone on, counted at the recorded lock, semaphore and task steps).");
-            if (f.Minimal is null)
+            md.Append(CultureInfo.InvariantCulture, $"The failing schedule found has {schedule.Steps} steps, {schedule.Switches} context switches and about {Preemptions(schedule.Preemptions)} (switches away from a task that could have gone on, read back from the recorded lock, semaphore and task steps).");
+            md.Append(f.Minimal switch
             {
-                md.Append(schedule.Preemptions == 0
-                    ? $" **This {f.Kind} needs no preemption**: it happens without ever switching away from a task that could go on."
-                    : $" No schedule with fewer was found: this {f.Kind} needs at most {Preemptions(schedule.Preemptions)}.");
-            }
-            else if (f.Minimal is { } minimal)
-            {
-                md.Append(minimal.Stats.Preemptions == 0
-                    ? string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs no preemption**: `{minimal.Trace}` reaches it without ever switching away from a task that could go on ({minimal.Stats.Steps} steps).")
-                    : string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs {Preemptions(minimal.Stats.Preemptions)}**: `{minimal.Trace}` ({minimal.Stats.Steps} steps); no schedule with fewer was found ({minimal.Iterations} schedules tried, at delay bounds 0 to {minimal.DelayBound})."));
-            }
-
+                null => $" No schedule with the same failure was found in the search for the fewest preemptions (every schedule with up to {Minimizer.MaxBound} preemptions, at most {Minimizer.Budget:N0}): this {f.Kind} needs at most {Preemptions(schedule.Preemptions)}.",
+                { Minimal: true, Stats.Preemptions: 0 } m => string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs no preemption**: `{m.Trace}` reaches it without ever switching away from a task that could go on ({m.Stats.Steps} steps)."),
+                { Minimal: true } m => string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs exactly {Preemptions(m.Stats.Preemptions)}**: `{m.Trace}` ({m.Stats.Steps} steps); every schedule with fewer ({m.RunWithFewer:N0} of them) was run without it."),
+                { } m => string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs at most {Preemptions(m.Stats.Preemptions)}**: `{m.Trace}` ({m.Stats.Steps} steps); none was found with fewer than {Preemptions(m.SearchedBelow)} within the budget ({m.Iterations:N0} schedules)."),
+            });
             md.AppendLine().AppendLine();
             var story = f.Minimal is { } shortest ? shortest.Stats.Narration : schedule.Narration;
             if (story.Count > 0)
@@ -274,12 +275,12 @@ public static class FailureReport
         return md.ToString();
     }
 
-    private static void AppendTimeline(StringBuilder md, IterationLog log)
+    private static void AppendTimeline(StringBuilder md, IterationLog log, string title)
     {
         var view = new LogView(log);
         var events = view.TimelineEvents().ToList();
         const int Max = 200;
-        md.AppendLine("## Timeline").AppendLine();
+        md.Append("## ").AppendLine(title).AppendLine();
         md.AppendLine("```mermaid").Append(MermaidTimeline.Render(view)).AppendLine("```").AppendLine();
         if (view.QuietInternals.Count > 0)
         {
@@ -383,3 +384,8 @@ public static class FailureReport
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? $"\"{path}\"" : path;
 }
+
+/// <summary>The minimal schedule's trace and recording, for its files and its timeline.</summary>
+/// <param name="Trace">The trace.</param>
+/// <param name="Log">The recording of its iteration.</param>
+public sealed record MinimalRun(string Trace, IterationLog? Log);

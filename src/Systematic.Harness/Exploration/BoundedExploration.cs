@@ -1,0 +1,65 @@
+using Systematic.Analysis;
+using Systematic.Recording;
+
+namespace Systematic.Harness.Exploration;
+
+/// <summary>A failure a bounded search found: its diagnosis, recording, trace and the counts of its schedule (preemptions exact).</summary>
+internal sealed record BoundedFailure(Diagnosis Diagnosis, IterationLog? Log, string Trace, string Readable, ScheduleStats Stats);
+
+/// <summary>Runs a test under a <see cref="BoundedSearch"/>: every schedule within the bound, fewest preemptions first, until a failure that <c>accept</c> takes, the budget or the end.</summary>
+internal static class BoundedExploration
+{
+    /// <summary>
+    /// Explores <paramref name="test"/> with <paramref name="search"/> until it finds a failure <paramref name="accept"/>
+    /// takes (any failure when null), runs out of schedules or budget, or <paramref name="cancellation"/> fires. A failure
+    /// not accepted ends Coyote's engine; the search goes on in a new one from where it was.
+    /// </summary>
+    public static BoundedFailure? Run(TestCase test, RunOptions options, BoundedSearch search, Func<Diagnosis, bool>? accept = null, ISet<string>? uncontrolled = null, CancellationToken cancellation = default)
+    {
+        while (!search.Exhausted && !search.BudgetReached && !cancellation.IsCancellationRequested)
+        {
+            var configuration = TestRunner.Configure(options with { Strategy = "random", StrategyBound = null, Iterations = int.MaxValue, Timeout = null }, options.Seed ?? 0)
+                .WithFailureOnMaxStepsBoundEnabled(false);
+            using var engine = TestRunner.CreateEngine(configuration, test.Method);
+            CoyoteStrategy.Install(engine, configuration, search);
+            engine.RegisterStartIterationCallBack(_ =>
+            {
+                if (cancellation.IsCancellationRequested)
+                {
+                    engine.Stop();
+                }
+            });
+            engine.RegisterEndIterationCallBack(_ =>
+            {
+                if (uncontrolled is not null && Recorder.Last is { } last && last.Test == test.Name)
+                {
+                    foreach (var call in last.UncontrolledCalls)
+                    {
+                        uncontrolled.Add(call.ToString());
+                    }
+                }
+            });
+            engine.Run();
+            search.Close();
+            if (engine.TestReport.NumOfFoundBugs == 0)
+            {
+                return null;
+            }
+
+            var message = engine.TestReport.BugReports.First();
+            var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
+            if (log is { Frozen: false })
+            {
+                Recorder.Freeze(message);
+            }
+
+            var diagnosis = Classifier.Classify(log, message);
+            if (accept is null || accept(diagnosis))
+            {
+                return new BoundedFailure(diagnosis, log, engine.ReproducibleTrace, engine.ReadableTrace, ScheduleStats.Counted(engine.ReproducibleTrace, log, search.Marks));
+            }
+        }
+
+        return null;
+    }
+}
