@@ -18,6 +18,13 @@ public sealed record MinimalSchedule(string Trace, ScheduleStats Stats, long Ite
 
     /// <summary>Gets whether no schedule with fewer preemptions has the failure: every one was run.</summary>
     public bool Minimal => this.SearchedBelow >= this.Stats.Preemptions;
+
+    /// <summary>The failing schedule <paramref name="search"/> stopped at (fewest preemptions first), with how far below it the search had run.</summary>
+    internal static MinimalSchedule Of(BoundedSearch search, BoundedFailure found) => new("minimal.trace", found.Stats, search.Schedules)
+    {
+        SearchedBelow = search.CompleteBelow,
+        RunWithFewer = search.SchedulesByPreemptions.Take(found.Stats.Preemptions).Sum(),
+    };
 }
 
 /// <summary>
@@ -40,6 +47,6 @@ internal static class Minimizer
         var found = BoundedExploration.Run(test, options with { Seed = seed }, search, d => d.IsSame(original.Kind, original.Resources), cancellation: cancellation);
         return found is null
             ? null
-            : (new MinimalSchedule("minimal.trace", found.Stats, search.Schedules) { SearchedBelow = search.CompleteBelow, RunWithFewer = search.SchedulesByPreemptions.Take(found.Stats.Preemptions).Sum() }, found.Trace, found.Log);
+            : (MinimalSchedule.Of(search, found), found.Trace, found.Log);
     }
 }

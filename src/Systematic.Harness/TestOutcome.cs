@@ -117,5 +117,6 @@ public sealed record BoundedCoverage(int Bound, long Schedules, int CompleteBelo
         }
     }
 
-    private static string Preemptions(int count) => count == 1 ? "1 preemption" : $"{count} preemptions";
+    /// <summary>"1 preemption", "2 preemptions".</summary>
+    internal static string Preemptions(int count) => count == 1 ? "1 preemption" : $"{count} preemptions";
 }

@@ -233,11 +233,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             return outcome with { Elapsed = clock.Elapsed };
         }
 
-        var minimal = new MinimalSchedule("minimal.trace", found.Stats, search.Schedules)
-        {
-            SearchedBelow = search.CompleteBelow,
-            RunWithFewer = search.SchedulesByPreemptions.Take(found.Stats.Preemptions).Sum(),
-        };
+        var minimal = MinimalSchedule.Of(search, found);
         outcome = outcome with
         {
             Outcome = Outcome.Bug,
@@ -287,14 +283,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         var calls = new SortedSet<string>(StringComparer.Ordinal);
         engine.RegisterEndIterationCallBack(i =>
         {
-            if (Recorder.Last is { } last && last.Test == test.Name)
-            {
-                foreach (var call in last.UncontrolledCalls)
-                {
-                    calls.Add(call.ToString());
-                }
-            }
-
+            NoteUncontrolled(test, calls);
             if (graph is not null && Recorder.Last is { } log && log.Test == test.Name && graph.Observe(log, before + i + 1) &&
                 graph.Cycles().FirstOrDefault(c => !tried.Contains(c.Key)) is { } first)
             {
@@ -368,10 +357,22 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         return (iterations, diagnosis, log, engine.ReproducibleTrace, engine.ReadableTrace);
     }
 
+    /// <summary>Adds the uncontrolled calls the iteration of <paramref name="test"/> that just ended made to <paramref name="calls"/>.</summary>
+    internal static void NoteUncontrolled(TestCase test, ISet<string> calls)
+    {
+        if (Recorder.Last is { } last && last.Test == test.Name)
+        {
+            foreach (var call in last.UncontrolledCalls)
+            {
+                calls.Add(call.ToString());
+            }
+        }
+    }
+
     private static long Explored(TestReport report) => (long)report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
 
     /// <summary>Explains the failure <paramref name="message"/> that just ended a run of <paramref name="test"/> from its iteration's recording, frozen at the failure.</summary>
-    private static (Diagnosis Diagnosis, IterationLog? Log) Diagnose(TestCase test, string message)
+    internal static (Diagnosis Diagnosis, IterationLog? Log) Diagnose(TestCase test, string message)
     {
         var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
         if (log is { Frozen: false })

@@ -29,16 +29,11 @@ internal static class BoundedExploration
                     engine.Stop();
                 }
             });
-            engine.RegisterEndIterationCallBack(_ =>
+            if (uncontrolled is not null)
             {
-                if (uncontrolled is not null && Recorder.Last is { } last && last.Test == test.Name)
-                {
-                    foreach (var call in last.UncontrolledCalls)
-                    {
-                        uncontrolled.Add(call.ToString());
-                    }
-                }
-            });
+                engine.RegisterEndIterationCallBack(_ => TestRunner.NoteUncontrolled(test, uncontrolled));
+            }
+
             engine.Run();
             search.Close();
             if (engine.TestReport.NumOfFoundBugs == 0)
@@ -46,14 +41,7 @@ internal static class BoundedExploration
                 return null;
             }
 
-            var message = engine.TestReport.BugReports.First();
-            var log = Recorder.Last is { } last && last.Test == test.Name ? last : null;
-            if (log is { Frozen: false })
-            {
-                Recorder.Freeze(message);
-            }
-
-            var diagnosis = Classifier.Classify(log, message);
+            var (diagnosis, log) = TestRunner.Diagnose(test, engine.TestReport.BugReports.First());
             if (accept is null || accept(diagnosis))
             {
                 return new BoundedFailure(diagnosis, log, engine.ReproducibleTrace, engine.ReadableTrace, ScheduleStats.Counted(engine.ReproducibleTrace, log, search.Marks));

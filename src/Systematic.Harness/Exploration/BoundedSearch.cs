@@ -92,6 +92,7 @@ internal sealed class BoundedSearch(int bound) : IScheduleChooser
     {
         // The flow of control that reached this point can go on when one of its operations is enabled (the operation
         // itself, or the continuation it posted) and it does not spin-yield.
+        var others = enabled.Where(o => !ReferenceEquals(o.Group, current.Group)).ToList();
         var own = yielding ? null : enabled.Where(o => ReferenceEquals(o.Group, current.Group)).OrderBy(o => o.Id == current.Id ? 0 : 1).FirstOrDefault();
         OperationView? chosen = null;
         if (this.steps.Count < this.prefix.Length)
@@ -103,12 +104,11 @@ internal sealed class BoundedSearch(int bound) : IScheduleChooser
 
         // A flow that spin-yields gives way to the others (at no cost), as a fair scheduler makes it: staying would only
         // spin again, and choosing to would make every spin length a schedule of its own.
-        var others = enabled.Where(o => !ReferenceEquals(o.Group, current.Group)).ToList();
         var free = yielding && others.Count > 0 ? others : enabled;
         chosen ??= own ?? free[0];
 
         // Where the flow cannot go on, every enabled operation is a free choice; where it can, switching away is a preemption.
-        this.taken.Add(new Step(this.steps.Count, [.. (own is null ? free : others).Select(o => o.Id)], 0, own is not null, this.preemptions));
+        this.taken.Add(new Step([.. (own is null ? free : others).Select(o => o.Id)], 0, own is not null, this.preemptions));
 
         if (own is not null && !ReferenceEquals(chosen.Group, current.Group))
         {
@@ -131,7 +131,7 @@ internal sealed class BoundedSearch(int bound) : IScheduleChooser
             value = want.IsValue && (int)want.Value < count ? (int)want.Value : 0;
         }
 
-        this.taken.Add(new Step(this.steps.Count, [], count, false, this.preemptions));
+        this.taken.Add(new Step([], count, false, this.preemptions));
         this.steps.Add(new Choice(true, (ulong)value));
         return value;
     }
@@ -153,19 +153,16 @@ internal sealed class BoundedSearch(int bound) : IScheduleChooser
         this.Marks = [.. this.marks];
         this.Diverged += this.diverged ? 1 : 0;
         var choices = this.steps.ToArray();
-        foreach (var step in this.taken)
+        for (var index = this.prefix.Length; index < this.taken.Count; index++)
         {
-            if (step.Index < this.prefix.Length)
-            {
-                continue;
-            }
-
-            var chosen = choices[step.Index];
+            // Steps within the prefix were branched from by the schedules the prefix came from.
+            var step = this.taken[index];
+            var chosen = choices[index];
             if (step.Values > 0)
             {
                 for (var v = 1; v < step.Values; v++)
                 {
-                    this.Push(new Branch(choices, step.Index, new Choice(true, (ulong)v), step.Before));
+                    this.Push(new Branch(choices, index, new Choice(true, (ulong)v), step.Before));
                 }
 
                 continue;
@@ -181,7 +178,7 @@ internal sealed class BoundedSearch(int bound) : IScheduleChooser
                 var cost = step.Before + (step.Preempts ? 1 : 0);
                 if (cost <= this.Bound)
                 {
-                    this.Push(new Branch(choices, step.Index, new Choice(false, id), cost));
+                    this.Push(new Branch(choices, index, new Choice(false, id), cost));
                 }
             }
         }
@@ -217,7 +214,7 @@ internal sealed class BoundedSearch(int bound) : IScheduleChooser
     private readonly record struct Choice(bool IsValue, ulong Value);
 
     /// <summary>A choice point: the other operations it could run (or the count of values), whether running one of them is a preemption, and the preemptions before it.</summary>
-    private sealed record Step(int Index, ulong[] Enabled, int Values, bool Preempts, int Before);
+    private sealed record Step(ulong[] Enabled, int Values, bool Preempts, int Before);
 
     /// <summary>A schedule to run: the first <see cref="Length"/> choices of <see cref="Basis"/>, then <see cref="Alternative"/>.</summary>
     private sealed record Branch(Choice[] Basis, int Length, Choice Alternative, int Cost)

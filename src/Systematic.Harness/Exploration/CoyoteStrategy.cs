@@ -61,6 +61,21 @@ internal static class CoyoteStrategy
         return chooser.ChooseOperation(enabled, View(current), yielding)?.Operation;
     }
 
+    /// <summary>Called by the emitted strategy for a nondeterministic boolean; false ends the iteration.</summary>
+    public static bool ChooseBoolean(IScheduleChooser chooser, out bool next)
+    {
+        var value = chooser.ChooseValue(2);
+        next = value == 1;
+        return value >= 0;
+    }
+
+    /// <summary>Called by the emitted strategy for a nondeterministic integer in [0, <paramref name="maxValue"/>); false ends the iteration.</summary>
+    public static bool ChooseInteger(IScheduleChooser chooser, int maxValue, out int next)
+    {
+        next = chooser.ChooseValue(maxValue);
+        return next >= 0;
+    }
+
     private static OperationView View(object op) => new(IdOf(op), GroupOf(op), op);
 
     private static object Field(object target, string name)
@@ -162,43 +177,23 @@ internal static class CoyoteStrategy
             g.Emit(OpCodes.Ret);
         });
 
-        // bool NextBoolean(ControlledOperation current, out bool next) { var v = chooser.ChooseValue(2); next = v == 1; return v >= 0; }
-        Override("NextBoolean", (g, _) =>
+        // bool NextBoolean(ControlledOperation current, out bool next) => CoyoteStrategy.ChooseBoolean(chooser, out next);
+        // bool NextInteger(ControlledOperation current, int maxValue, out int next) => CoyoteStrategy.ChooseInteger(chooser, maxValue, out next);
+        foreach (var (method, helper, arguments) in new[] { ("NextBoolean", nameof(ChooseBoolean), new[] { OpCodes.Ldarg_2 }), ("NextInteger", nameof(ChooseInteger), [OpCodes.Ldarg_2, OpCodes.Ldarg_3]) })
         {
-            var value = g.DeclareLocal(typeof(int));
-            g.Emit(OpCodes.Ldarg_0);
-            g.Emit(OpCodes.Ldfld, chooserField);
-            g.Emit(OpCodes.Ldc_I4_2);
-            g.Emit(OpCodes.Callvirt, typeof(IScheduleChooser).GetMethod(nameof(IScheduleChooser.ChooseValue))!);
-            g.Emit(OpCodes.Stloc, value);
-            g.Emit(OpCodes.Ldarg_2);
-            g.Emit(OpCodes.Ldloc, value);
-            g.Emit(OpCodes.Ldc_I4_1);
-            g.Emit(OpCodes.Ceq);
-            g.Emit(OpCodes.Stind_I1);
-            g.Emit(OpCodes.Ldloc, value);
-            g.Emit(OpCodes.Ldc_I4_M1);
-            g.Emit(OpCodes.Cgt);
-            g.Emit(OpCodes.Ret);
-        });
+            Override(method, (g, _) =>
+            {
+                g.Emit(OpCodes.Ldarg_0);
+                g.Emit(OpCodes.Ldfld, chooserField);
+                foreach (var argument in arguments)
+                {
+                    g.Emit(argument);
+                }
 
-        // bool NextInteger(ControlledOperation current, int maxValue, out int next) { var v = chooser.ChooseValue(maxValue); next = v; return v >= 0; }
-        Override("NextInteger", (g, _) =>
-        {
-            var value = g.DeclareLocal(typeof(int));
-            g.Emit(OpCodes.Ldarg_0);
-            g.Emit(OpCodes.Ldfld, chooserField);
-            g.Emit(OpCodes.Ldarg_2);
-            g.Emit(OpCodes.Callvirt, typeof(IScheduleChooser).GetMethod(nameof(IScheduleChooser.ChooseValue))!);
-            g.Emit(OpCodes.Stloc, value);
-            g.Emit(OpCodes.Ldarg_3);
-            g.Emit(OpCodes.Ldloc, value);
-            g.Emit(OpCodes.Stind_I4);
-            g.Emit(OpCodes.Ldloc, value);
-            g.Emit(OpCodes.Ldc_I4_M1);
-            g.Emit(OpCodes.Cgt);
-            g.Emit(OpCodes.Ret);
-        });
+                g.Emit(OpCodes.Call, typeof(CoyoteStrategy).GetMethod(helper)!);
+                g.Emit(OpCodes.Ret);
+            });
+        }
 
         // The trace and Coyote's own report call it "random": any Coyote replays the recorded steps whatever chose them.
         foreach (var method in new[] { "GetName", "GetDescription" })

@@ -134,7 +134,7 @@ public static class FailureReport
             $"{(plan is null ? "" : $"{DirectedPlan.Variable}={Quote(plan)} ")}{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
 
-    private static string Preemptions(int count) => count == 1 ? "1 preemption" : $"{count} preemptions";
+    private static string Preemptions(int count) => BoundedCoverage.Preemptions(count);
 
     /// <summary>Renders <c>report.md</c>.</summary>
     public static string RenderMarkdown(FailureDocument f, IterationLog? log, IterationLog? minimalLog = null)
