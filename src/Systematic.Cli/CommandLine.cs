@@ -116,13 +116,21 @@ internal static class CommandLine
             return ExitCode.Success;
         }));
 
+        var prepareAssembly = new Argument<string>("assembly") { Description = "The test assembly in its build output folder (bin/<configuration>/<framework>/MyTests.dll)." };
+        var cache = new Option<string>("--cache") { Description = "Where prepared copies are cached (default: obj/systematic next to the bin folder).", DefaultValueFactory = _ => "" };
+        var reports = new Option<string>("--reports") { Description = "Where the tests write their failures (default: coyote-reports in the current folder).", DefaultValueFactory = _ => "coyote-reports" };
+        var prepareInclude = IncludeOption();
+        var prepareExclude = ExcludeOption();
+        var prepare = new Command("prepare", "Prepare a test project's build output where it is, for tests that explore from `dotnet test` (the Systematic.Testing package runs this after each build).") { prepareAssembly, cache, reports, prepareInclude, prepareExclude };
+        prepare.SetAction(parse => Guard(error, () => PrepareCommand.Run(parse.GetValue(prepareAssembly)!, parse.GetValue(cache)!, parse.GetValue(reports)!, Preparation(parse, prepareInclude, prepareExclude), output)));
+
         var serve = new Option<bool>("--serve") { Description = "Read work requests from standard input until it ends." };
         var workerCpu = new Option<int?>("--cpu");
         var worker = new Command("worker", "Explores tests for a parent `systematic test`, one request per input line (internal).") { serve, workerCpu };
         worker.Hidden = true;
         worker.SetAction(parse => Guard(error, () => WorkerCommand.Serve(parse.GetValue(workerCpu), Console.In, output)));
 
-        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, worker };
+        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, prepare, worker };
     }
 
     /// <summary>Parses a non-negative whole number, or records an error in the option's own words.</summary>

@@ -13,6 +13,9 @@ public sealed class PreparedAssembly
 {
     private const string TestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";
 
+    /// <summary>Systematic.Testing's xunit attribute; preparation gives such methods Coyote's [Test] too.</summary>
+    private const string SystematicFactAttribute = "Systematic.SystematicFactAttribute";
+
     private PreparedAssembly(string source, string path, IReadOnlyList<string> notes, IReadOnlyList<AssemblyDecision> closure)
     {
         this.SourcePath = source;
@@ -86,6 +89,13 @@ public sealed class PreparedAssembly
         return Load(System.IO.Path.GetFullPath(source), System.IO.Path.GetFullPath(path), ["prepared by the run"], []);
     }
 
+    /// <summary>
+    /// Describes an assembly prepared where it is and already loaded in this process (a test project's output that the
+    /// Systematic.Testing package prepared): its tests are explored as the test framework finds them, not discovered here.
+    /// </summary>
+    internal static PreparedAssembly InPlace(string path, IReadOnlyList<AssemblyDecision> closure) =>
+        new(System.IO.Path.GetFullPath(path), System.IO.Path.GetFullPath(path), ["prepared in place by the Systematic.Testing build step"], closure);
+
     private static PreparedAssembly Load(string source, string path, IReadOnlyList<string> notes, IReadOnlyList<AssemblyDecision> closure)
     {
         var prepared = new PreparedAssembly(source, path, notes, closure);
@@ -111,9 +121,9 @@ public sealed class PreparedAssembly
                 throw new HarnessException($"{System.IO.Path.GetFileName(path)} targets {framework}; Systematic runs .NET (Core) 8+ assemblies.");
             }
 
-            if (!module.GetTypes().SelectMany(t => t.Methods).Any(m => m.CustomAttributes.Any(a => a.AttributeType.FullName == TestAttribute)))
+            if (!module.GetTypes().SelectMany(t => t.Methods).Any(m => m.CustomAttributes.Any(a => a.AttributeType.FullName is TestAttribute or SystematicFactAttribute)))
             {
-                throw new HarnessException($"No Coyote [Test] methods found in {System.IO.Path.GetFileName(path)}.");
+                throw new HarnessException($"No Coyote [Test] or [SystematicFact] methods found in {System.IO.Path.GetFileName(path)}.");
             }
 
             if (framework is not null && framework.Contains("Version=v", StringComparison.Ordinal) &&
@@ -164,7 +174,7 @@ public sealed class PreparedAssembly
             {
                 if (method.CustomAttributes.Any(a => a.AttributeType.FullName == TestAttribute))
                 {
-                    var expected = method.GetCustomAttribute<ExpectedFailureAttribute>()?.Kind;
+                    var expected = method.GetCustomAttribute<ExpectedFailureAttribute>()?.Kind ?? FactExpected(method);
                     tests.Add(new TestCase($"{type.FullName}.{method.Name}", method, expected, pattern, this));
                 }
             }
@@ -172,4 +182,9 @@ public sealed class PreparedAssembly
 
         return tests;
     }
+
+    /// <summary>The failure kind a <c>[SystematicFact(Expected = ...)]</c> documents, read by name (the harness does not reference the package).</summary>
+    private static FailureKind? FactExpected(MethodInfo method) =>
+        method.CustomAttributes.FirstOrDefault(a => a.AttributeType.FullName == SystematicFactAttribute)?.NamedArguments
+            .FirstOrDefault(n => n.MemberName == "Expected").TypedValue.Value is int kind && kind != 0 ? (FailureKind)kind : null;
 }

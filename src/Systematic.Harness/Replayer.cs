@@ -24,7 +24,11 @@ public static class Replayer
     /// With <paramref name="breakOnFailure"/> or <paramref name="atKeyStep"/>, the schedule is replayed twice: once to
     /// learn its key steps (<see cref="LogView.KeySteps"/>), once stopping at each of them, in the task that takes it.
     /// </remarks>
-    public static ReplayResult Replay(string path, bool breakOnFailure = false, Action<KeyStep>? atKeyStep = null)
+    /// <param name="path">The failure folder or trace.</param>
+    /// <param name="breakOnFailure">Whether to stop in an attached debugger at each key step and at the failure.</param>
+    /// <param name="atKeyStep">What runs at each key step, or null.</param>
+    /// <param name="test">The test to replay it on, already loaded (a test runner's own), or null to load the assembly that ran.</param>
+    public static ReplayResult Replay(string path, bool breakOnFailure = false, Action<KeyStep>? atKeyStep = null, TestCase? test = null)
     {
         var (folder, tracePath) = Locate(path);
         var original = FailureReport.Read(folder);
@@ -39,8 +43,12 @@ public static class Replayer
             throw new HarnessException($"The assembly that ran is gone: {original.Assembly} (re-run `systematic test` to recreate it).");
         }
 
-        var assembly = PreparedAssembly.Prepare(original.Assembly, Path.Combine(Path.GetDirectoryName(folder) ?? ".", ".assemblies"));
-        var test = assembly.Tests.FirstOrDefault(t => t.Name == original.Test)
+        if (test is not null && test.Name != original.Test)
+        {
+            throw new HarnessException($"{folder} is a failure of {original.Test}, not of {test.Name}.");
+        }
+
+        test ??= PreparedAssembly.Prepare(original.Assembly, Path.Combine(Path.GetDirectoryName(folder) ?? ".", ".assemblies")).Tests.FirstOrDefault(t => t.Name == original.Test)
             ?? throw new HarnessException($"Test {original.Test} is not in {original.Assembly}.");
 
         var configuration = Configuration.Create().WithTelemetryEnabled(false).WithFailureOnMaxStepsBoundEnabled().WithReproducibleTrace(trace);

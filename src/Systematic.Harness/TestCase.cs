@@ -13,6 +13,12 @@ public sealed record PatternInfo(string Title, string Problem, string Cause, str
 /// <param name="Assembly">The prepared assembly it belongs to.</param>
 public sealed record TestCase(string Name, MethodInfo Method, FailureKind? Expected, PatternInfo? Pattern, PreparedAssembly Assembly)
 {
+    /// <summary>
+    /// Gets the body to explore when it is not <see cref="Method"/> called as <c>coyote test</c> would call it: a
+    /// delegate handed to <c>Explore.RunAsync</c> (a <see cref="Func{Task}"/> or an <see cref="Action"/>), or null.
+    /// </summary>
+    public Delegate? Body { get; init; }
+
     /// <summary>Gets the method name alone.</summary>
     public string ShortName => this.Method.Name;
 

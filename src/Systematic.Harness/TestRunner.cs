@@ -62,15 +62,22 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         return engine;
     }
 
+    /// <summary>Creates a TestingEngine for <paramref name="test"/>: its <see cref="TestCase.Body"/> when it has one, else its method.</summary>
+    internal static TestingEngine CreateEngine(Configuration configuration, TestCase test)
+    {
+        var engine = test.Body switch
+        {
+            null => Create(configuration, test.Method),
+            Func<Task> body => TestingEngine.Create(configuration, body),
+            Action body => TestingEngine.Create(configuration, body),
+            var other => throw new HarnessException($"Cannot explore a {other.GetType().Name}: pass a Func<Task> or an Action."),
+        };
+        engine.SetLogger(new SilentLogger());
+        return engine;
+    }
+
     private static TestingEngine Create(Configuration configuration, MethodInfo method)
     {
-        object? instance = null;
-        if (!method.IsStatic)
-        {
-            instance = Activator.CreateInstance(method.DeclaringType!)
-                ?? throw new HarnessException($"Cannot create an instance of {method.DeclaringType} for test {method.Name}.");
-        }
-
         var parameters = method.GetParameters();
         var returnsTask = typeof(Task).IsAssignableFrom(method.ReturnType);
         var takesRuntime = parameters.Length == 1 && parameters[0].ParameterType == typeof(ICoyoteRuntime);
@@ -80,40 +87,30 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
             throw new HarnessException($"Test {method.DeclaringType}.{method.Name} has a signature Coyote cannot run: use () or (ICoyoteRuntime), returning void or Task.");
         }
 
-        Delegate Make(Type type) => instance is null ? method.CreateDelegate(type) : method.CreateDelegate(type, instance);
+        // An instance method gets a fresh instance every iteration, made before the iteration starts (outside the
+        // controlled run), as `coyote replay` makes its one instance: state never leaks from one schedule to the next.
+        var instances = method.IsStatic ? null : new TestInstances(method);
+        Delegate Make(Type type) => instances is null ? method.CreateDelegate(type) : instances.Bind(type);
 
+        TestingEngine engine;
         if (returnsTask)
         {
-            if (takesRuntime)
-            {
-                return TestingEngine.Create(configuration, (Func<ICoyoteRuntime, Task>)Make(typeof(Func<ICoyoteRuntime, Task>)));
-            }
+            engine = takesRuntime ? TestingEngine.Create(configuration, (Func<ICoyoteRuntime, Task>)Make(typeof(Func<ICoyoteRuntime, Task>)))
+                : takesActors ? TestingEngine.Create(configuration, (Func<IActorRuntime, Task>)Make(typeof(Func<IActorRuntime, Task>)))
+                : method.ReturnType == typeof(Task) ? TestingEngine.Create(configuration, (Func<Task>)Make(typeof(Func<Task>)))
 
-            if (takesActors)
-            {
-                return TestingEngine.Create(configuration, (Func<IActorRuntime, Task>)Make(typeof(Func<IActorRuntime, Task>)));
-            }
-
-            if (method.ReturnType == typeof(Task))
-            {
-                return TestingEngine.Create(configuration, (Func<Task>)Make(typeof(Func<Task>)));
-            }
-
-            // Task<T>: call through a Func<Task> adapter.
-            return TestingEngine.Create(configuration, () => (Task)method.Invoke(instance, null)!);
+                // Task<T>: call through a Func<Task> adapter.
+                : TestingEngine.Create(configuration, () => (Task)method.Invoke(instances?.Current, null)!);
         }
-
-        if (takesRuntime)
+        else
         {
-            return TestingEngine.Create(configuration, (Action<ICoyoteRuntime>)Make(typeof(Action<ICoyoteRuntime>)));
+            engine = takesRuntime ? TestingEngine.Create(configuration, (Action<ICoyoteRuntime>)Make(typeof(Action<ICoyoteRuntime>)))
+                : takesActors ? TestingEngine.Create(configuration, (Action<IActorRuntime>)Make(typeof(Action<IActorRuntime>)))
+                : TestingEngine.Create(configuration, (Action)Make(typeof(Action)));
         }
 
-        if (takesActors)
-        {
-            return TestingEngine.Create(configuration, (Action<IActorRuntime>)Make(typeof(Action<IActorRuntime>)));
-        }
-
-        return TestingEngine.Create(configuration, (Action)Make(typeof(Action)));
+        instances?.Attach(engine);
+        return engine;
     }
 
     /// <summary>Explores <paramref name="test"/>; failures are written under <paramref name="runDir"/>.</summary>
@@ -259,7 +256,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
 
     private Segment Explore(TestCase test, uint seed, long iterations, long before, LockOrderGraph? graph, HashSet<string> tried, Stopwatch clock, CancellationToken cancellation)
     {
-        using var engine = CreateEngine(Configure(this.Options with { Iterations = (uint)iterations }, seed), test.Method);
+        using var engine = CreateEngine(Configure(this.Options with { Iterations = (uint)iterations }, seed), test);
         long started = 0;
         var lastReport = TimeSpan.Zero;
         PotentialCycle? cycle = null;
@@ -345,7 +342,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
     /// <summary>One more exploration of <paramref name="test"/> (for confirmation, minimization or replay): the iterations it ran and, if it failed, the diagnosis, recording and trace.</summary>
     internal static (long Iterations, Diagnosis? Diagnosis, IterationLog? Log, string Trace, string Readable) Search(TestCase test, Configuration configuration)
     {
-        using var engine = CreateEngine(configuration, test.Method);
+        using var engine = CreateEngine(configuration, test);
         engine.Run();
         var iterations = Explored(engine.TestReport);
         if (engine.TestReport.NumOfFoundBugs == 0)

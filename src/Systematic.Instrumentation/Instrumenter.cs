@@ -28,6 +28,9 @@ public static class Instrumenter
 
     private const string CoyoteSignature = "Microsoft.Coyote.Rewriting.RewritingSignatureAttribute";
     private const string TestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";
+
+    /// <summary>Systematic.Testing's xunit attribute: such a test is a Coyote test too.</summary>
+    private const string SystematicFactAttribute = "Systematic.SystematicFactAttribute";
     private const string AsyncStateMachine = "System.Runtime.CompilerServices.AsyncStateMachineAttribute";
 
     /// <summary>Returns whether <c>coyote rewrite</c> has rewritten the assembly.</summary>
@@ -99,6 +102,32 @@ public static class Instrumenter
 
     private sealed class Pass(ModuleDefinition module, ProbeMap probes, IReadOnlySet<string> instrumented, PrimitiveTable primitives)
     {
+        /// <summary>
+        /// Gives every <c>[SystematicFact]</c> method (Systematic.Testing's xunit attribute) Coyote's <c>[Test]</c> as well:
+        /// stock <c>coyote test</c> and <c>coyote replay -m</c>, and <c>systematic test</c>, then find it, and it is
+        /// instrumented as a test.
+        /// </summary>
+        private void MarkSystematicFacts()
+        {
+            var facts = module.GetTypes().SelectMany(t => t.Methods)
+                .Where(m => m.CustomAttributes.Any(a => a.AttributeType.FullName == SystematicFactAttribute) && !m.CustomAttributes.Any(a => a.AttributeType.FullName == TestAttribute))
+                .ToList();
+            if (facts.Count == 0)
+            {
+                return;
+            }
+
+            var coyoteTest = module.AssemblyResolver.Resolve(new AssemblyNameReference("Microsoft.Coyote.Test", null))
+                ?? throw new InvalidOperationException("Microsoft.Coyote.Test.dll is not next to the tests: reference the Systematic.Testing package (it brings Coyote).");
+            var attribute = coyoteTest.MainModule.GetType(TestAttribute)
+                ?? throw new InvalidOperationException($"{TestAttribute} is not in {coyoteTest.FullName}.");
+            var constructor = module.ImportReference(attribute.Methods.Single(m => m.IsConstructor && !m.IsStatic && !m.HasParameters));
+            foreach (var fact in facts)
+            {
+                fact.CustomAttributes.Add(new CustomAttribute(constructor));
+            }
+        }
+
         private readonly HashSet<MethodDefinition> completionHooks = [];
         private readonly HashSet<MethodDefinition> testStateMachines = [];
 
@@ -112,6 +141,7 @@ public static class Instrumenter
 
         public void Run()
         {
+            this.MarkSystematicFacts();
             this.signals = SignalAnalysis.Find(module);
             var methods = module.GetTypes().SelectMany(t => t.Methods).Where(m => m.HasBody).ToList();
 

@@ -20,7 +20,7 @@ internal static class BoundedExploration
         {
             var configuration = TestRunner.Configure(options with { Strategy = "random", StrategyBound = null, Iterations = int.MaxValue, Timeout = null }, options.Seed ?? 0)
                 .WithFailureOnMaxStepsBoundEnabled(false);
-            using var engine = TestRunner.CreateEngine(configuration, test.Method);
+            using var engine = TestRunner.CreateEngine(configuration, test);
             CoyoteStrategy.Install(engine, configuration, search);
             engine.RegisterStartIterationCallBack(_ =>
             {

@@ -59,6 +59,9 @@ public sealed record AssemblyDecision(string Name, PreparationAction Action, str
 /// </summary>
 internal static class AssemblyClosure
 {
+    /// <summary>The assembly of the Systematic.Testing package: it runs explorations, it is never explored.</summary>
+    internal const string TestingPackage = "Systematic.Testing";
+
     private static readonly string[] TestFrameworkPrefixes =
     [
         "xunit", "nunit", "NUnit3.TestAdapter", "MSTest", "Microsoft.VisualStudio.TestPlatform", "Microsoft.TestPlatform",
@@ -85,7 +88,11 @@ internal static class AssemblyClosure
         var testName = System.IO.Path.GetFileNameWithoutExtension(testAssembly);
         queue.Enqueue((testName, null));
         seen.Add(testName);
-        var recording = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { typeof(Recording.Recorder).Assembly.GetName().Name!, typeof(FailureKind).Assembly.GetName().Name! };
+        var recording = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            typeof(Recording.Recorder).Assembly.GetName().Name!, typeof(FailureKind).Assembly.GetName().Name!, typeof(AssemblyClosure).Assembly.GetName().Name!,
+            typeof(Analysis.Diagnosis).Assembly.GetName().Name!, typeof(Instrumentation.Instrumenter).Assembly.GetName().Name!, TestingPackage,
+        };
 
         void Add(AssemblyDecision decision) => decisions.Add(decision with { IsPackage = packages.Packages.Contains(decision.Name) });
 
