@@ -178,7 +178,9 @@ internal static class Exploration
 
             foreach (var reference in prepared.GetReferencedAssemblies())
             {
-                if (reference.Name is { } referenced && !decisions.ContainsKey(referenced))
+                // What rewriting and instrumentation add (Coyote, Systematic's recorder) and the framework are not in the closure.
+                if (reference.Name is { } referenced && !decisions.ContainsKey(referenced) && !AddedByPreparation(referenced) &&
+                    File.Exists(Path.Combine(Path.GetDirectoryName(manifest.Source)!, referenced + ".dll")))
                 {
                     throw new SystematicFailureException($"{decision.Name}.dll references {referenced}, which Systematic's build step never saw: the build output changed after it ran. Build the test project again.");
                 }
@@ -187,6 +189,9 @@ internal static class Exploration
 
         return manifest;
     }
+
+    private static bool AddedByPreparation(string name) =>
+        name.StartsWith("Microsoft.Coyote", StringComparison.OrdinalIgnoreCase) || name.StartsWith("Systematic.", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsInstrumented(Assembly assembly) =>
         assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Any(a => a.Key == Instrumenter.Marker);

@@ -91,6 +91,7 @@ public static class InPlacePreparation
             }
         }
 
+        Prune(copy);
         var manifest = new InPlaceManifest(source, copy, Path.GetFullPath(reportsDirectory), decisions);
         AtomicFile.Write(Path.Combine(folder, InPlaceManifest.FileName), JsonSerializer.Serialize(manifest, Json.Options));
         return new InPlaceResult(manifest, replaced, note, clock.Elapsed);
@@ -115,6 +116,31 @@ public static class InPlacePreparation
         }
 
         return missing;
+    }
+
+    /// <summary>How many prepared copies of one test assembly the cache keeps (the current one and the ones before it).</summary>
+    private const int CopiesKept = 3;
+
+    /// <summary>Deletes the oldest prepared copies of the same test assembly beyond <see cref="CopiesKept"/>: every build that changes the code makes one.</summary>
+    private static void Prune(string current)
+    {
+        var name = Path.GetFileName(current);
+        var prefix = name[..(name.LastIndexOf('-') + 1)];
+        var stale = new DirectoryInfo(Path.GetDirectoryName(current)!).EnumerateDirectories(prefix + "*")
+            .Where(d => d.FullName != current && !d.Name.Contains(".tmp-", StringComparison.Ordinal) && d.Name.Length == name.Length)
+            .OrderByDescending(d => d.LastWriteTimeUtc)
+            .Skip(CopiesKept - 1);
+        foreach (var folder in stale)
+        {
+            try
+            {
+                folder.Delete(recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // In use by another build or a test run: left for the next one.
+            }
+        }
     }
 
     /// <summary>Replaces <paramref name="target"/> by a copy of <paramref name="prepared"/>: a new file moved into place, so a hard link to a package cache is never written through.</summary>

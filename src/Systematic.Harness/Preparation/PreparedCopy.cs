@@ -327,12 +327,16 @@ internal static class PreparedCopy
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var folder = System.IO.Path.GetDirectoryName(source)!;
         var prepared = decisions.Where(d => d.IsPrepared && d.Path is not null).Select(d => System.IO.Path.GetFullPath(d.Path!)).ToHashSet(StringComparer.Ordinal);
-        foreach (var file in EnumerateFiles(folder, cacheRoot).Order(StringComparer.Ordinal))
+
+        // A folder prepared in place has its prepared files (and their PDBs) written again by every build: by content.
+        var symbols = prepared.Select(p => System.IO.Path.ChangeExtension(p, ".pdb")).ToHashSet(StringComparer.Ordinal);
+        // Hidden files (a build's `.msCoverageSourceRootsMapping_*`, rewritten every time) and the in-place manifest do not count.
+        foreach (var file in EnumerateFiles(folder, cacheRoot).Where(f => System.IO.Path.GetFileName(f) is var name && name != InPlaceManifest.FileName && !name.StartsWith('.')).Order(StringComparer.Ordinal))
         {
             var info = new FileInfo(file);
             Add(sha, System.IO.Path.GetRelativePath(folder, file));
             Add(sha, info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (prepared.Contains(file))
+            if (prepared.Contains(file) || symbols.Contains(file))
             {
                 AddFile(sha, file);
             }
