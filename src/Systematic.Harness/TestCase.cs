@@ -19,6 +19,11 @@ public sealed record TestCase(string Name, MethodInfo Method, FailureKind? Expec
     /// </summary>
     public Delegate? Body { get; init; }
 
+    /// <summary>Gets the name of its failure folders: <c>Class.Method</c>, of the test rather than of a delegate's compiler-made method.</summary>
+    public string FolderName => this.Body is null
+        ? $"{this.Method.DeclaringType?.Name}.{this.Method.Name}"
+        : string.Join('.', this.Name.Split('.').TakeLast(2));
+
     /// <summary>Gets the method name alone.</summary>
     public string ShortName => this.Method.Name;
 

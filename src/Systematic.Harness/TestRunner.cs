@@ -65,11 +65,22 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
     /// <summary>Creates a TestingEngine for <paramref name="test"/>: its <see cref="TestCase.Body"/> when it has one, else its method.</summary>
     internal static TestingEngine CreateEngine(Configuration configuration, TestCase test)
     {
+        // A delegate is no instrumented [Test] method: its iterations are begun and checked here, as the probes would.
+        var name = test.Name;
         var engine = test.Body switch
         {
             null => Create(configuration, test.Method),
-            Func<Task> body => TestingEngine.Create(configuration, body),
-            Action body => TestingEngine.Create(configuration, body),
+            Func<Task> body => TestingEngine.Create(configuration, () =>
+            {
+                TestProbes.Begin(name);
+                return TestProbes.EndAfter(body());
+            }),
+            Action body => TestingEngine.Create(configuration, () =>
+            {
+                TestProbes.Begin(name);
+                body();
+                TestProbes.End();
+            }),
             var other => throw new HarnessException($"Cannot explore a {other.GetType().Name}: pass a Func<Task> or an Action."),
         };
         engine.SetLogger(new SilentLogger());

@@ -52,7 +52,7 @@ internal static class Exploration
         await OneAtATime.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
-            var replay = options.Replay ?? (Debugger.IsAttached ? LastFailure(reports, test.Name) : null);
+            var replay = options.Replay ?? Requested(reports, test.Name, output) ?? (Debugger.IsAttached ? LastFailure(reports, test.Name) : null);
             return await Task.Factory.StartNew(
                 () => replay is null ? Explored(test, run, reports, output, cancellation) : Replayed(test, replay, output),
                 cancellation,
@@ -247,6 +247,36 @@ internal static class Exploration
             }
 
             return dir;
+        }
+    }
+
+    /// <summary>The name of the environment variable that asks every test to replay: <c>last</c> (its last failure) or a failure folder.</summary>
+    public const string ReplayVariable = "SYSTEMATIC_REPLAY";
+
+    /// <summary>The failure folder <see cref="ReplayVariable"/> asks <paramref name="test"/> to replay, or null to explore.</summary>
+    private static string? Requested(string reports, string test, Action<string> output)
+    {
+        var requested = Environment.GetEnvironmentVariable(ReplayVariable);
+        if (string.IsNullOrWhiteSpace(requested))
+        {
+            return null;
+        }
+
+        if (requested.Trim() == "last")
+        {
+            var last = LastFailure(reports, test);
+            output(last is null ? $"Systematic: {ReplayVariable}=last, but {test} has no failure under {reports}: explored instead." : $"Systematic: replaying the last failure, {last}");
+            return last;
+        }
+
+        var folder = Directory.Exists(requested) ? requested : Path.GetDirectoryName(requested) ?? requested;
+        try
+        {
+            return FailureReport.Read(folder).Test == test ? requested : null;
+        }
+        catch (HarnessException)
+        {
+            throw new SystematicFailureException($"{ReplayVariable}={requested} is not a failure folder (or a trace in one).");
         }
     }
 

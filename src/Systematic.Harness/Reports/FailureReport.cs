@@ -25,7 +25,7 @@ public static class FailureReport
     /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
     public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, MinimalRun? minimalRun = null, DirectedPlan? plan = null)
     {
-        var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
+        var folder = RunSession.UniqueFolder(runDir, SafeName(test.FolderName));
         var tracePath = Path.Combine(folder, TraceFile);
         if (plan is not null)
         {
@@ -46,7 +46,7 @@ public static class FailureReport
         }
 
         var minimalPath = outcome.Minimal is { } m ? Path.Combine(folder, m.Trace) : null;
-        var document = Document(test, outcome, Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile))) with
+        var document = Document(test, outcome, (test.Body is null ? Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile)) : DelegateCommands(folder, test.Name))) with
         {
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0 && outcome.Kind != FailureKind.Uncontrolled,
@@ -54,7 +54,7 @@ public static class FailureReport
             MinimalLog = minimalRun?.Log is { } shortest ? LogDocument.From(shortest) : null,
             Schedule = outcome.Schedule,
             Minimal = outcome.Minimal,
-            MinimalReplay = minimalPath is null ? null : Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name),
+            MinimalReplay = minimalPath is null ? null : test.Body is null ? Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name) : DelegateCommands(minimalPath, test.Name),
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
         AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, log, minimalRun?.Log));
@@ -64,7 +64,7 @@ public static class FailureReport
     /// <summary>Writes the folder of a predicted (unconfirmed) lock-order deadlock: the facts and the report, no trace.</summary>
     public static string WritePrediction(string runDir, TestCase test, TestOutcome outcome)
     {
-        var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
+        var folder = RunSession.UniqueFolder(runDir, SafeName(test.FolderName));
         const string nothing = "(no schedule deadlocked: nothing to replay)";
         var document = Document(test, outcome, new ReplayCommands(nothing, nothing)) with { Trace = "", Reproducible = false };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
@@ -133,6 +133,14 @@ public static class FailureReport
             $"{cli} replay {Quote(folder)}",
             $"{(plan is null ? "" : $"{DirectedPlan.Variable}={Quote(plan)} ")}{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
+
+    /// <summary>
+    /// The replay of a delegate explored by <c>Explore.RunAsync</c>: its test, run again with the folder to replay
+    /// (stock Coyote names a test by a method with <c>[Test]</c>, which a delegate is not).
+    /// </summary>
+    public static ReplayCommands DelegateCommands(string folder, string test) => new(
+        $"SYSTEMATIC_REPLAY={Quote(folder)} dotnet test --filter \"FullyQualifiedName={test}\"",
+        "(not available: the body is a delegate passed to Explore.RunAsync, which `coyote replay -m` cannot name; a [SystematicFact] method replays in stock Coyote)");
 
     private static string Preemptions(int count) => BoundedCoverage.Preemptions(count);
 
