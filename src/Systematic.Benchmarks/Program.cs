@@ -9,21 +9,23 @@ using Systematic.Benchmarks;
 using Systematic.Harness;
 
 // Benchmarks of Systematic, every ratio measured in this one run (the machines are shared and noisy).
-// Usage: dotnet run -c Release --project src/Systematic.Benchmarks [-- [--quick] [--only SECTION[,SECTION]]]
-// Sections: throughput, time-to-bug, memory, workers, gate, preparation, scale, directed, stress. A run of all sections writes
+// Usage: dotnet run -c Release --project src/Systematic.Benchmarks [-- [--quick] [--only SECTION[,SECTION]] [--bounded-budget N]]
+// Sections: throughput, time-to-bug, memory, workers, gate, preparation, scale, directed, bounded, stress. A run of all sections writes
 // docs/benchmarks.*; a partial one writes to a temporary folder, or with --update replaces its sections in docs/.
 Environment.SetEnvironmentVariable("COYOTE_CLI_TELEMETRY_OPTOUT", "1");
 var quick = args.Contains("--quick");
 var onlyAt = Array.IndexOf(args, "--only");
 var only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
-var bench = new Bench(quick, only, args.Contains("--update"));
+var budgetAt = Array.IndexOf(args, "--bounded-budget");
+var boundedBudget = budgetAt >= 0 && budgetAt + 1 < args.Length ? long.Parse(args[budgetAt + 1], CultureInfo.InvariantCulture) : quick ? 2_000 : BoundedBenchmark.DefaultBudget;
+var bench = new Bench(quick, only, args.Contains("--update"), boundedBudget, args);
 return bench.Run();
 
 namespace Systematic.Benchmarks
 {
-    internal sealed class Bench(bool quick, IReadOnlyCollection<string>? only, bool update)
+    internal sealed class Bench(bool quick, IReadOnlyCollection<string>? only, bool update, long boundedBudget, IReadOnlyList<string> arguments)
     {
-        private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "preparation", "scale", "directed", "stress"];
+        private static readonly string[] Sections = ["throughput", "time-to-bug", "memory", "workers", "gate", "preparation", "scale", "directed", "bounded", "stress"];
         private static readonly string?[] Strategies = [null, "random", "probabilistic", "prioritization", "delay-bounding"];
         private static readonly string[] Configurations = ["Release", "Debug"];
         private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -99,6 +101,14 @@ namespace Systematic.Benchmarks
                 this.json["directed"] = data;
             }
 
+            if (Wanted("bounded"))
+            {
+                Section("Bounded search (`--preemption-bound`)", "Schedules per preemption count at bounds 0 to 3 for each fixed variant (see `BoundedBenchmark`).");
+                var (md, data) = BoundedBenchmark.Run(catalog, boundedBudget);
+                this.markdown.Append(md);
+                this.json["bounded"] = data;
+            }
+
             // Last: hung uncontrolled runs keep polling on the thread pool and would slow everything measured after them.
             if (Wanted("stress"))
             {
@@ -111,7 +121,7 @@ namespace Systematic.Benchmarks
             if (only is not null && update)
             {
                 // Replace just these sections (and their JSON keys) in the published results; the rest stays as measured.
-                File.WriteAllText(Path.Combine(folder, "benchmarks.md"), MergeSections(File.ReadAllText(Path.Combine(docs, "benchmarks.md")), this.markdown.ToString()));
+                File.WriteAllText(Path.Combine(folder, "benchmarks.md"), MergeSections(File.ReadAllText(Path.Combine(docs, "benchmarks.md")), this.markdown.ToString(), $"dotnet run -c Release --project src/Systematic.Benchmarks -- {string.Join(' ', arguments)}"));
                 var published = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(docs, "benchmarks.json")))!.AsObject();
                 foreach (var (key, value) in this.json.Where(j => j.Key is not ("schema" or "machine")))
                 {
@@ -378,7 +388,7 @@ namespace Systematic.Benchmarks
         private static double P90(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(Math.Min(values.Count - 1, (int)Math.Ceiling(values.Count * 0.9) - 1));
 
         /// <summary>Replaces each <c>## </c> section of <paramref name="fresh"/> in <paramref name="published"/> (appending new ones), noting the partial run.</summary>
-        private static string MergeSections(string published, string fresh)
+        private static string MergeSections(string published, string fresh, string command)
         {
             static List<(string Title, string Body)> Split(string text)
             {
@@ -397,7 +407,7 @@ namespace Systematic.Benchmarks
             foreach (var (title, body) in Split(fresh))
             {
                 var index = sections.FindIndex(s => s.Title == title);
-                var noted = body.TrimEnd() + $"\n\n_(This section: `dotnet run -c Release --project src/Systematic.Benchmarks -- --only ... --update`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.)_\n";
+                var noted = body.TrimEnd() + $"\n\n_(This section: `{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.)_\n";
                 if (index >= 0)
                 {
                     sections[index] = (title, noted);

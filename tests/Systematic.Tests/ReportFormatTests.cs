@@ -89,6 +89,31 @@ public sealed class ReportFormatTests
     }
 
     [Fact]
+    public void ReportHtmlShowsTheMinimalScheduleWithItsPreemptionsBeforeTheScheduleFound()
+    {
+        var (summary, failures) = AbbaDocuments();
+        var failure = failures.Values.Single();
+
+        var html = HtmlReport.Render(summary, failures);
+
+        var minimalAt = html.IndexOf("Timeline of the minimal schedule (1 preemption, <code>minimal.trace</code>)", StringComparison.Ordinal);
+        var foundAt = html.IndexOf("Timeline of the schedule found (<code>failure.trace</code>)", StringComparison.Ordinal);
+        Assert.True(minimalAt >= 0, "no minimal timeline heading");
+        Assert.True(foundAt > minimalAt, "the schedule found comes before the minimal one");
+        var statementAt = html.IndexOf("<strong>This LockOrderDeadlock needs exactly 1 preemption</strong>: <code>minimal.trace</code> (9 steps); every schedule with fewer (4 of them) was run without it.", StringComparison.Ordinal);
+        Assert.InRange(statementAt, minimalAt, foundAt);
+        Assert.Equal(2, html.Split("<svg class=\"timeline\"").Length - 1);
+        var story = Assert.Single(failure.Minimal!.Stats.Narration);
+        Assert.Equal("`Transfer#1` is preempted right after taking `a` at Code.cs:10; `Transfer#2` runs and takes `b` at Code.cs:10.", story);
+        var narratedAt = html.IndexOf("<li><code>Transfer#1</code> is preempted right after taking <code>a</code> at Code.cs:10; <code>Transfer#2</code> runs and takes <code>b</code> at Code.cs:10.</li>", StringComparison.Ordinal);
+        Assert.InRange(narratedAt, statementAt, foundAt);
+        // The schedule found is told by its timeline only: its own preemptions (after releasing `x`) are not narrated.
+        Assert.Equal(3, failure.Schedule!.Narration.Count);
+        Assert.Contains(failure.Schedule.Narration, line => line.Contains("right after releasing `x`", StringComparison.Ordinal));
+        Assert.DoesNotContain("right after releasing <code>x</code>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReportHtmlShowsTheTimelineAndTheWaitForGraphInABrowser()
     {
         const string Chromium = "/usr/bin/chromium";
@@ -140,6 +165,52 @@ public sealed class ReportFormatTests
 
     private static SummaryDocument ReadSummary(string runDir) =>
         JsonSerializer.Deserialize<SummaryDocument>(File.ReadAllText(Path.Combine(runDir, "summary.json")), Reader)!;
+
+    /// <summary>A two-lock ABBA found with three preemptions (both transfers also take a shared lock first), and its minimal schedule with one.</summary>
+    private static (SummaryDocument Summary, Dictionary<string, FailureDocument> Failures) AbbaDocuments()
+    {
+        static (LogBuilder Builder, int First, int Second, int A, int B) Start(bool shared)
+        {
+            var builder = new LogBuilder();
+            var (first, second) = (builder.Task("Tests.Transfer"), builder.Task("Tests.Transfer"));
+            var (a, b, x) = (builder.Lock("a"), builder.Lock("b"), builder.Lock("x"));
+            builder.Await(1, 3, first, second);
+            if (shared)
+            {
+                builder.Acquire(first, x, 5).Release(first, x, 6).Acquire(second, x, 5).Release(second, x, 6);
+            }
+
+            return (builder, first, second, a, b);
+        }
+
+        var (found, t1, t2, a, b) = Start(shared: true);
+        found.Acquire(t1, a, 10).Acquire(t2, b, 10).BlockedOn(t2, a, 11).BlockedOn(t1, b, 11);
+        var (least, m1, m2, ma, mb) = Start(shared: false);
+        least.Acquire(m1, ma, 10).Acquire(m2, mb, 10).BlockedOn(m2, ma, 11).BlockedOn(m1, mb, 11);
+        var (foundLog, minimalLog) = (found.Build(), least.Build());
+        var name = "Tests.Abba";
+        var failure = new FailureDocument
+        {
+            Test = name,
+            Assembly = "/tmp/a.dll",
+            SourceAssembly = "/tmp/a.dll",
+            Kind = FailureKind.LockOrderDeadlock,
+            Sentence = "A lock-order cycle.",
+            Message = "Deadlock detected.",
+            Replay = new ReplayCommands("systematic replay f", "coyote replay f"),
+            Log = LogDocument.From(foundLog),
+            MinimalLog = LogDocument.From(minimalLog),
+            Schedule = new ScheduleStats(15, 6, ScheduleStats.Preempted(foundLog)) { Narration = ScheduleStats.Narrate(foundLog) },
+            Minimal = new MinimalSchedule("minimal.trace", new ScheduleStats(9, 3, ScheduleStats.Preempted(minimalLog)) { Narration = ScheduleStats.Narrate(minimalLog), Exact = true }, 5) { SearchedBelow = 1, RunWithFewer = 4 },
+        };
+        var summary = new SummaryDocument
+        {
+            Run = "abba",
+            Options = new SummaryOptions(1, "portfolio", null, null, null, null, "out"),
+            Tests = [new SummaryTest(name, "bug", true, "LockOrderDeadlock", "LockOrderDeadlock", true, 1, 1, 1, "portfolio", 0.1, "x", failure.Sentence, ["a", "b"], null)],
+        };
+        return (summary, new Dictionary<string, FailureDocument> { [name] = failure });
+    }
 
     private static (SummaryDocument Summary, Dictionary<string, FailureDocument> Failures) HostileDocuments()
     {

@@ -228,37 +228,31 @@ public static class FailureReport
         if (minimalLog is not null && f.Minimal is { } least)
         {
             // The schedule a person can follow first: the fewest preemptions; the one found stays below.
-            AppendTimeline(md, minimalLog, $"Timeline of the minimal schedule ({Preemptions(least.Stats.Preemptions)}, `{least.Trace}`)");
+            AppendTimeline(md, minimalLog, MinimalTitle(least));
         }
 
         if (log is not null)
         {
-            AppendTimeline(md, log, minimalLog is not null ? "Timeline of the schedule found (`failure.trace`)" : "Timeline");
+            AppendTimeline(md, log, minimalLog is not null ? FoundTitle : "Timeline");
             AppendSources(md, f);
         }
 
         if (f.Schedule is { } schedule)
         {
             md.AppendLine("## Schedule").AppendLine();
-            md.Append(CultureInfo.InvariantCulture, $"The failing schedule found has {schedule.Steps} steps, {schedule.Switches} context switches and about {Preemptions(schedule.Preemptions)} (switches away from a task that could have gone on, read back from the recorded lock, semaphore and task steps).");
-            md.Append(f.Minimal switch
-            {
-                null => $" No schedule with the same failure was found in the search for the fewest preemptions (every schedule with up to {Minimizer.MaxBound} preemptions, at most {Minimizer.Budget:N0}): this {f.Kind} needs at most {Preemptions(schedule.Preemptions)}.",
-                { Minimal: true, Stats.Preemptions: 0 } m => string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs no preemption**: `{m.Trace}` reaches it without ever switching away from a task that could go on ({m.Stats.Steps} steps)."),
-                { Minimal: true } m => string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs exactly {Preemptions(m.Stats.Preemptions)}**: `{m.Trace}` ({m.Stats.Steps} steps); every schedule with fewer ({m.RunWithFewer:N0} of them) was run without it."),
-                { } m => string.Create(CultureInfo.InvariantCulture, $" **This {f.Kind} needs at most {Preemptions(m.Stats.Preemptions)}**: `{m.Trace}` ({m.Stats.Steps} steps); none was found with fewer than {Preemptions(m.SearchedBelow)} within the budget ({m.Iterations:N0} schedules)."),
-            });
+            var statement = ScheduleStatement(f, schedule);
+            md.Append(statement.Found).Append(' ').Append(statement.Headline.Length > 0 ? $"**{statement.Headline}**" : "").Append(statement.Tail);
             md.AppendLine().AppendLine();
-            var story = f.Minimal is { } shortest ? shortest.Stats.Narration : schedule.Narration;
+            var story = Narration(f, schedule);
             if (story.Count > 0)
             {
                 md.AppendLine(f.Minimal is not null ? "Its preemptions, in the minimal schedule:" : "Its preemptions:").AppendLine();
-                foreach (var line in story.Take(10))
+                foreach (var line in story.Take(MaxNarration))
                 {
                     md.Append("- ").AppendLine(line);
                 }
 
-                md.AppendLine(story.Count > 10 ? $"- … and {story.Count - 10} more" : "").AppendLine();
+                md.AppendLine(story.Count > MaxNarration ? $"- … and {story.Count - MaxNarration} more" : "").AppendLine();
             }
 
             if (f.MinimalReplay is { } minimalReplay)
@@ -282,6 +276,36 @@ public static class FailureReport
         md.AppendLine(Markdown.Block(f.Message));
         return md.ToString();
     }
+
+    /// <summary>The most preemptions narrated, one line each.</summary>
+    internal const int MaxNarration = 10;
+
+    /// <summary>The title of the minimal schedule's timeline: its preemptions and its trace file (the trace name in backticks).</summary>
+    internal static string MinimalTitle(MinimalSchedule least) => $"Timeline of the minimal schedule ({Preemptions(least.Stats.Preemptions)}, `{least.Trace}`)";
+
+    /// <summary>The title of the timeline of the schedule found, when the minimal one is shown before it.</summary>
+    internal const string FoundTitle = "Timeline of the schedule found (`failure.trace`)";
+
+    /// <summary>
+    /// What a failure's schedule says, in three parts a report styles as it can: the schedule found (its counts), the
+    /// headline about the fewest preemptions ("This LockOrderDeadlock needs exactly 1 preemption", empty when no minimal
+    /// schedule was found), and the rest. Names are in backticks.
+    /// </summary>
+    internal static (string Found, string Headline, string Tail) ScheduleStatement(FailureDocument f, ScheduleStats schedule)
+    {
+        var found = string.Create(CultureInfo.InvariantCulture, $"The failing schedule found has {schedule.Steps} steps, {schedule.Switches} context switches and about {Preemptions(schedule.Preemptions)} (switches away from a task that could have gone on, read back from the recorded lock, semaphore and task steps).");
+        return f.Minimal switch
+        {
+            null => (found, "", string.Create(CultureInfo.InvariantCulture, $"No schedule with the same failure was found in the search for the fewest preemptions (every schedule with up to {Minimizer.MaxBound} preemptions, at most {Minimizer.Budget:N0}): this {f.Kind} needs at most {Preemptions(schedule.Preemptions)}.")),
+            { Minimal: true, Stats.Preemptions: 0 } m => (found, $"This {f.Kind} needs no preemption", string.Create(CultureInfo.InvariantCulture, $": `{m.Trace}` reaches it without ever switching away from a task that could go on ({m.Stats.Steps} steps).")),
+            { Minimal: true } m => (found, $"This {f.Kind} needs exactly {Preemptions(m.Stats.Preemptions)}", string.Create(CultureInfo.InvariantCulture, $": `{m.Trace}` ({m.Stats.Steps} steps); every schedule with fewer ({m.RunWithFewer:N0} of them) was run without it.")),
+            { } m => (found, $"This {f.Kind} needs at most {Preemptions(m.Stats.Preemptions)}", string.Create(CultureInfo.InvariantCulture, $": `{m.Trace}` ({m.Stats.Steps} steps); none was found with fewer than {Preemptions(m.SearchedBelow)} within the budget ({m.Iterations:N0} schedules).")),
+        };
+    }
+
+    /// <summary>The one-line narration of each preemption: of the minimal schedule when there is one, else of the schedule found.</summary>
+    internal static IReadOnlyList<string> Narration(FailureDocument f, ScheduleStats? schedule) =>
+        f.Minimal is { } shortest ? shortest.Stats.Narration : schedule?.Narration ?? [];
 
     private static void AppendTimeline(StringBuilder md, IterationLog log, string title)
     {

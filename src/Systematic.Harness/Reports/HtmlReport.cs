@@ -8,8 +8,9 @@ namespace Systematic.Harness;
 
 /// <summary>
 /// The run's self-contained <c>report.html</c> (no script, no external font, stylesheet or image: it opens from disk):
-/// an index of every test, and per failure the diagnosis, a swimlane timeline, the wait-for graph at the failure with
-/// the cycle highlighted, the source lines and the replay commands.
+/// an index of every test, and per failure the diagnosis, the minimal schedule (its preemptions told one by one) and
+/// its swimlane timeline, the timeline of the schedule found, the wait-for graph at the failure with the cycle
+/// highlighted, the source lines and the replay commands.
 /// </summary>
 internal static class HtmlReport
 {
@@ -67,12 +68,27 @@ internal static class HtmlReport
             html.Append("<p>Then: ").Append(Sentence(consequence)).Append("</p>\n");
         }
 
+        // As in report.md: the schedule a person can follow first (the fewest preemptions, told one by one), then the one found.
+        var minimalShown = failure.Minimal is not null && failure.MinimalLog is not null;
+        if (failure.Minimal is { } least && failure.MinimalLog is { } minimal)
+        {
+            html.Append("<h3 class=\"minimal-timeline\">").Append(Sentence(FailureReport.MinimalTitle(least))).Append("</h3>\n");
+            AppendSchedule(html, failure);
+            html.Append("<div class=\"scroll\">").Append(Timeline(new LogView(minimal.ToLog(failure.Test, failure.Message)))).Append("</div>\n");
+        }
+
         if (failure.Log is { } document)
         {
             var log = document.ToLog(failure.Test, failure.Message);
             var view = new LogView(log);
-            html.Append("<h3>Timeline</h3>\n<div class=\"scroll\">").Append(Timeline(view)).Append("</div>\n");
+            html.Append("<h3 class=\"found-timeline\">").Append(minimalShown ? Sentence(FailureReport.FoundTitle) : "Timeline").Append("</h3>\n<div class=\"scroll\">").Append(Timeline(view)).Append("</div>\n");
             html.Append("<h3>Wait-for graph at the failure</h3>\n<div class=\"scroll\">").Append(WaitForGraph(view, failure)).Append("</div>\n");
+        }
+
+        if (!minimalShown && (failure.Schedule is not null || failure.Minimal is not null))
+        {
+            html.Append("<h3>Schedule</h3>\n");
+            AppendSchedule(html, failure);
         }
 
         var lines = FailureReport.SourceLines(failure);
@@ -88,7 +104,49 @@ internal static class HtmlReport
             html.Append("</ul>\n");
         }
 
-        html.Append("<h3>Replay</h3>\n<pre>").Append(E(failure.Replay.Systematic)).Append('\n').Append(E(failure.Replay.Coyote)).Append("</pre>\n</section>\n");
+        html.Append("<h3>Replay</h3>\n<pre>").Append(E(failure.Replay.Systematic)).Append('\n').Append(E(failure.Replay.Coyote)).Append("</pre>\n");
+        if (failure.MinimalReplay is { } minimalReplay)
+        {
+            html.Append("<p>The minimal schedule:</p>\n<pre>").Append(E(minimalReplay.Systematic)).Append('\n').Append(E(minimalReplay.Coyote)).Append("</pre>\n");
+        }
+
+        html.Append("</section>\n");
+    }
+
+    /// <summary>What the schedule says about preemptions (exactly how many the failure needs, or at most) and the one-line narration of each.</summary>
+    private static void AppendSchedule(StringBuilder html, FailureDocument failure)
+    {
+        if ((failure.Schedule ?? failure.Minimal?.Stats) is not { } schedule)
+        {
+            return;
+        }
+
+        var (found, headline, tail) = FailureReport.ScheduleStatement(failure, schedule);
+        html.Append("<p class=\"schedule\">").Append(Sentence(found)).Append(' ');
+        if (headline.Length > 0)
+        {
+            html.Append("<strong>").Append(Sentence(headline)).Append("</strong>");
+        }
+
+        html.Append(Sentence(tail)).Append("</p>\n");
+        var story = FailureReport.Narration(failure, failure.Schedule);
+        if (story.Count == 0)
+        {
+            return;
+        }
+
+        html.Append("<p>").Append(failure.Minimal is not null ? "Its preemptions, in the minimal schedule:" : "Its preemptions:").Append("</p>\n<ul class=\"preemptions\">");
+        foreach (var line in story.Take(FailureReport.MaxNarration))
+        {
+            html.Append("<li>").Append(Sentence(line)).Append("</li>");
+        }
+
+        if (story.Count > FailureReport.MaxNarration)
+        {
+            html.Append("<li>… and ").Append(story.Count - FailureReport.MaxNarration).Append(" more</li>");
+        }
+
+        html.Append("</ul>\n");
     }
 
     /// <summary>One lane per task; acquire, wait, release and await marks along the step axis up to the failure.</summary>
