@@ -25,7 +25,7 @@ public static class FailureReport
     /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
     public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, MinimalRun? minimalRun = null, DirectedPlan? plan = null)
     {
-        var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
+        var folder = RunFolder.Unique(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
         var tracePath = Path.Combine(folder, TraceFile);
         if (plan is not null)
         {
@@ -64,7 +64,7 @@ public static class FailureReport
     /// <summary>Writes the folder of a predicted (unconfirmed) lock-order deadlock: the facts and the report, no trace.</summary>
     public static string WritePrediction(string runDir, TestCase test, TestOutcome outcome)
     {
-        var folder = RunSession.UniqueFolder(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
+        var folder = RunFolder.Unique(runDir, SafeName($"{test.Method.DeclaringType?.Name}.{test.Method.Name}"));
         const string nothing = "(no schedule deadlocked: nothing to replay)";
         var document = Document(test, outcome, new ReplayCommands(nothing, nothing)) with { Trace = "", Reproducible = false };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
