@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Systematic.Harness;
 
 /// <summary>Runs tests of one or more assemblies into a fresh run folder and writes its summary.</summary>
@@ -29,99 +31,98 @@ public sealed class RunSession(RunOptions options)
         return tests;
     }
 
+    /// <summary>
+    /// Spacing of the seeds of one test's parts when its iterations are split between workers (a prime, so that the
+    /// parts do not replay each other's schedules).
+    /// </summary>
+    private const uint PartSeedSpacing = 1_000_003u;
+
+    /// <summary>How often a running session rewrites its summary.json.</summary>
+    private static readonly TimeSpan ProgressSummaryInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>Runs <paramref name="tests"/>, reporting each outcome as it comes, and writes the summary.</summary>
     public RunResult Run(IReadOnlyList<TestCase> tests, IReadOnlyList<PreparedAssembly> assemblies, Action<Progress>? progress, Action<TestOutcome, int, int>? done, CancellationToken cancellation)
     {
         var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
         var (runId, runDir) = RunFolder.Create(options.OutDir);
-        var runner = new TestRunner(options, progress);
-        var outcomes = new TestOutcome?[tests.Count];
-        var finished = 0;
-        var gate = new object();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var progressWritten = System.Diagnostics.Stopwatch.StartNew();
-
-        // With more workers than tests, a test's iterations are split between workers with widely spaced seeds.
-        var split = options.Isolated && options.Workers > tests.Count ? options.Workers / tests.Count : 1;
-        var baseSeed = options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
-        var parts = new TestOutcome?[tests.Count, split];
-        var remaining = Enumerable.Repeat(split, tests.Count).ToArray();
+        var split = this.PartsPerTest(tests.Count);
         var items = Enumerable.Range(0, tests.Count).SelectMany(t => Enumerable.Range(0, split).Select(k => (Test: t, Part: k))).ToList();
+        var baseSeed = options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
+        var collector = new Collector(tests.Count, split, options.Baseline, done, sofar => this.WriteSummary(runId, runDir, started, sofar, assemblies, interrupted: false, finished: false, reports: false));
+        var runner = new TestRunner(options, progress);
+        using var pool = this.CreatePool(items.Count);
 
-        // Each worker process gets a CPU of its own for its life (see CpuAffinity) and explores test after test.
-        var plan = options.Isolated && options.Pin ? CpuAffinity.Plan(Math.Min(options.Workers, items.Count), CpuAffinity.Allowed()) : null;
-        using var pool = options.Isolated ? new WorkerPool(plan) : null;
-
-        void RunOne(int item)
+        this.ForEachPart(items.Count, item =>
         {
             var (index, part) = items[item];
-            var test = tests[index];
             if (cancellation.IsCancellationRequested)
             {
                 return;
             }
 
-            var partOptions = split == 1 ? options : options with
-            {
-                Seed = unchecked(baseSeed + ((uint)part * 1_000_003u)),
-                Iterations = (uint)Math.Ceiling(options.Iterations / (double)split),
-            };
-            TestOutcome outcome;
-            try
-            {
-                outcome = pool is not null ? pool.Run(test, partOptions, runDir, progress, cancellation) : runner.Run(test, runDir, cancellation);
-            }
-            catch (HarnessException e)
-            {
-                outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = e.Message };
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = $"{e.GetType().Name}: {e.Message}" };
-            }
+            var partOptions = this.PartOptions(part, split, baseSeed);
+            var outcome = Explore(tests[index], () => pool is not null ? pool.Run(tests[index], partOptions, runDir, progress, cancellation) : runner.Run(tests[index], runDir, cancellation));
+            collector.Add(index, part, outcome);
+        });
 
-            lock (gate)
-            {
-                parts[index, part] = outcome;
-                if (--remaining[index] > 0)
-                {
-                    return;
-                }
-
-                var all = Enumerable.Range(0, split).Select(k => parts[index, k]!).ToList();
-                var merged = OutcomeMerge.Of(all);
-                DropDuplicateReports(all, merged);
-                merged = merged with { Accepted = merged.Outcome == Outcome.Bug && (options.Baseline?.Accepts(merged.Test, merged.Kind) ?? false) };
-                outcomes[index] = merged;
-                finished++;
-                done?.Invoke(merged, finished, tests.Count);
-
-                // While the run goes on, summary.json is kept current at most every few seconds (a run killed outright
-                // still leaves one); the run's reports are written once, at the end: cost linear in the number of tests.
-                if (progressWritten.Elapsed >= ProgressSummaryInterval)
-                {
-                    WriteSummary(runId, runDir, options, started, outcomes.OfType<TestOutcome>().ToList(), assemblies, interrupted: false, finished: false, reports: false);
-                    progressWritten.Restart();
-                }
-            }
-        }
-
-        if (options.Isolated && options.Workers > 1)
-        {
-            Parallel.For(0, items.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, RunOne);
-        }
-        else
-        {
-            for (var i = 0; i < items.Count; i++)
-            {
-                RunOne(i);
-            }
-        }
-
-        var result = new RunResult(runId, runDir, outcomes.OfType<TestOutcome>().ToList(), assemblies, cancellation.IsCancellationRequested, clock.Elapsed);
-        WriteSummary(runId, runDir, options, started, result.Outcomes, assemblies, result.Interrupted, finished: true, result.ExitCode);
+        var result = new RunResult(runId, runDir, collector.Outcomes, assemblies, cancellation.IsCancellationRequested, clock.Elapsed);
+        this.WriteSummary(runId, runDir, started, result.Outcomes, assemblies, result.Interrupted, finished: true, result.ExitCode);
         RunFolder.PointLatest(options.OutDir, runId);
         return result;
+    }
+
+    /// <summary>With more workers than tests, a test's iterations are split between workers with widely spaced seeds.</summary>
+    private int PartsPerTest(int tests) => options.Isolated && options.Workers > tests ? options.Workers / tests : 1;
+
+    /// <summary>The options of one part of a split test: its own seed and its share of the iterations.</summary>
+    private RunOptions PartOptions(int part, int split, uint baseSeed) => split == 1 ? options : options with
+    {
+        Seed = unchecked(baseSeed + ((uint)part * PartSeedSpacing)),
+        Iterations = (uint)Math.Ceiling(options.Iterations / (double)split),
+    };
+
+    /// <summary>The worker processes of an isolated run (none in process): each gets a CPU of its own for its life (see <see cref="CpuAffinity"/>) and explores test after test.</summary>
+    private WorkerPool? CreatePool(int parts)
+    {
+        if (!options.Isolated)
+        {
+            return null;
+        }
+
+        return new WorkerPool(options.Pin ? CpuAffinity.Plan(Math.Min(options.Workers, parts), CpuAffinity.Allowed()) : null);
+    }
+
+    /// <summary>Runs <paramref name="run"/> for every part: in parallel over the workers, or one after the other.</summary>
+    private void ForEachPart(int parts, Action<int> run)
+    {
+        if (options.Isolated && options.Workers > 1)
+        {
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, run);
+            return;
+        }
+
+        for (var i = 0; i < parts; i++)
+        {
+            run(i);
+        }
+    }
+
+    /// <summary>Explores one part of <paramref name="test"/>; a failure to run it is its outcome (<see cref="Outcome.Error"/>), not the run's.</summary>
+    private static TestOutcome Explore(TestCase test, Func<TestOutcome> explore)
+    {
+        try
+        {
+            return explore();
+        }
+        catch (HarnessException e)
+        {
+            return new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = e.Message };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = $"{e.GetType().Name}: {e.Message}" };
+        }
     }
 
     private static bool Matches(TestCase test, string? filter)
@@ -136,10 +137,7 @@ public sealed class RunSession(RunOptions options)
             .Any(part => test.Name.Contains(part.Replace("FullyQualifiedName~", "", StringComparison.Ordinal).Replace("Name~", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>How often a running session rewrites its summary.json.</summary>
-    private static readonly TimeSpan ProgressSummaryInterval = TimeSpan.FromSeconds(2);
-
-    private static void WriteSummary(string runId, string runDir, RunOptions options, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, bool interrupted, bool finished, ExitCode? exitCode = null, bool reports = true)
+    private void WriteSummary(string runId, string runDir, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, bool interrupted, bool finished, ExitCode? exitCode = null, bool reports = true)
     {
         var summary = new SummaryDocument
         {
@@ -162,12 +160,67 @@ public sealed class RunSession(RunOptions options)
         }
     }
 
-    /// <summary>One report per test: the other parts' failure folders are duplicates of the same search.</summary>
-    private static void DropDuplicateReports(IReadOnlyList<TestOutcome> parts, TestOutcome merged)
+    /// <summary>
+    /// Gathers the parts of each test as they finish (from any thread): when a test's last part is in, its parts are
+    /// merged into its outcome, the baseline is applied and <c>done</c> is told. While the run goes on, summary.json is
+    /// kept current at most every <see cref="ProgressSummaryInterval"/> (a run killed outright still leaves one); the
+    /// run's reports are written once, at the end: cost linear in the number of tests.
+    /// </summary>
+    private sealed class Collector(int tests, int split, Baseline? baseline, Action<TestOutcome, int, int>? done, Action<List<TestOutcome>> writeProgress)
     {
-        foreach (var part in parts.Where(p => p.ReportDir is not null && p.ReportDir != merged.ReportDir))
+        private readonly Lock gate = new();
+        private readonly TestOutcome?[] outcomes = new TestOutcome?[tests];
+        private readonly TestOutcome?[,] parts = new TestOutcome?[tests, split];
+        private readonly int[] remaining = Enumerable.Repeat(split, tests).ToArray();
+        private readonly Stopwatch progressWritten = Stopwatch.StartNew();
+        private int finished;
+
+        /// <summary>Gets the outcomes of the tests finished so far, in test order.</summary>
+        public List<TestOutcome> Outcomes
         {
-            Directory.Delete(part.ReportDir!, recursive: true);
+            get
+            {
+                lock (this.gate)
+                {
+                    return this.outcomes.OfType<TestOutcome>().ToList();
+                }
+            }
+        }
+
+        public void Add(int index, int part, TestOutcome outcome)
+        {
+            lock (this.gate)
+            {
+                this.parts[index, part] = outcome;
+                if (--this.remaining[index] > 0)
+                {
+                    return;
+                }
+
+                var merged = this.Merge(index);
+                this.outcomes[index] = merged;
+                this.finished++;
+                done?.Invoke(merged, this.finished, tests);
+                if (this.progressWritten.Elapsed >= ProgressSummaryInterval)
+                {
+                    writeProgress(this.outcomes.OfType<TestOutcome>().ToList());
+                    this.progressWritten.Restart();
+                }
+            }
+        }
+
+        private TestOutcome Merge(int index)
+        {
+            var all = Enumerable.Range(0, split).Select(k => this.parts[index, k]!).ToList();
+            var merged = OutcomeMerge.Of(all);
+
+            // One report per test: the other parts' failure folders are duplicates of the same search.
+            foreach (var other in all.Where(p => p.ReportDir is not null && p.ReportDir != merged.ReportDir))
+            {
+                Directory.Delete(other.ReportDir!, recursive: true);
+            }
+
+            return merged with { Accepted = merged.Outcome == Outcome.Bug && (baseline?.Accepts(merged.Test, merged.Kind) ?? false) };
         }
     }
 }
