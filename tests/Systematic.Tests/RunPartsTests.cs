@@ -78,6 +78,28 @@ public sealed class RunPartsTests
         Assert.Contains("## Diagnoses", md, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheSummaryAndTheBaselinePeopleCommitKeepBackticksAndNonAsciiAsWritten()
+    {
+        var runDir = Paths.NewTempDir("relaxed-json");
+        var baselineFile = Path.Combine(Paths.NewTempDir("relaxed-baseline"), Baseline.DefaultFile);
+        var summary = new SummaryDocument
+        {
+            Run = "20250101-000000-abcd",
+            Options = new SummaryOptions(10, "portfolio", null, 1, null, null, null),
+            Tests = [Line("bug", 10, 1.5, []) with { Kind = "Leak", Diagnosis = "Task `Worker#1` ends holding `pool` → a leak" }],
+        };
+
+        summary.Write(runDir);
+        Baseline.Update(baselineFile, runDir);
+
+        foreach (var text in new[] { File.ReadAllText(Path.Combine(runDir, SummaryDocument.FileName)), File.ReadAllText(baselineFile) })
+        {
+            Assert.Contains("Task `Worker#1` ends holding `pool` → a leak", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("\\u", text, StringComparison.Ordinal);
+        }
+    }
+
     private static TestOutcome Part(Outcome outcome, long iterations, int seconds, string[] uncontrolled) => new()
     {
         Test = "T",
