@@ -33,7 +33,7 @@ internal static class ScaleBenchmark
         // Reports written once from what the tests left: time them alone, on the larger run's summary.
         var (dir, summary) = SummaryDocument.Read(Path.Combine(work, $"scale-{tests}-workers"));
         var clock = Stopwatch.StartNew();
-        RunSession.WriteSummaryFiles(dir, summary);
+        RunReports.Write(dir, summary);
         var reporting = clock.Elapsed.TotalSeconds;
 
         double Seconds(int count, string mode) => rows.First(r => r.Tests == count && r.Mode == mode).Seconds;

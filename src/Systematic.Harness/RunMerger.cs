@@ -12,7 +12,7 @@ public static class RunMerger
         }
 
         var documents = runs.Select(SummaryDocument.Read).ToList();
-        var (runId, runDir) = RunSession.CreateRunFolder(outDir);
+        var (runId, runDir) = RunFolder.Create(outDir);
         var tests = new List<SummaryTest>();
         foreach (var (dir, summary) in documents)
         {
@@ -23,7 +23,7 @@ public static class RunMerger
                 {
                     // Copy the failure folder; names stay unique in the merged run.
                     var source = Path.Combine(dir, reportDir);
-                    var target = RunSession.UniqueFolder(runDir, Path.GetFileName(reportDir));
+                    var target = RunFolder.Unique(runDir, Path.GetFileName(reportDir));
                     foreach (var file in Directory.Exists(source) ? Directory.GetFiles(source) : [])
                     {
                         File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
@@ -37,7 +37,7 @@ public static class RunMerger
         }
 
         // A test split over several shards appears once: its first bug wins, iterations add up.
-        var merged = tests.GroupBy(t => t.Test).Select(g => g.Count() == 1 ? g.First() : MergeTest(g.ToList())).ToList();
+        var merged = tests.GroupBy(t => t.Test).Select(g => OutcomeMerge.Of(g.ToList())).ToList();
         var result = new SummaryDocument
         {
             Run = runId,
@@ -49,20 +49,8 @@ public static class RunMerger
             Tests = merged,
             ExitCode = SummaryDocument.Verdict(merged, documents.Any(d => d.Summary.Interrupted)),
         };
-        RunSession.WriteSummaryFiles(runDir, result);
-        RunSession.PointLatest(outDir, runId);
+        RunReports.Write(runDir, result);
+        RunFolder.PointLatest(outDir, runId);
         return (runDir, result);
-    }
-
-    private static SummaryTest MergeTest(List<SummaryTest> parts)
-    {
-        var primary = parts.FirstOrDefault(p => p.Outcome == "error") ?? parts.FirstOrDefault(p => p.Outcome == "bug") ?? parts[0];
-        return primary with
-        {
-            Iterations = parts.Sum(p => p.Iterations),
-            Seconds = parts.Max(p => p.Seconds),
-            Uncontrolled = parts.SelectMany(p => p.Uncontrolled).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-            Workers = parts.Any(p => p.Workers is not null) ? parts.SelectMany(p => p.Workers ?? []).ToList() : null,
-        };
     }
 }

@@ -1,15 +1,6 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
+using System.Diagnostics;
 
 namespace Systematic.Harness;
-
-/// <summary>The result of a whole <c>systematic test</c> run.</summary>
-public sealed record RunResult(string RunId, string RunDir, IReadOnlyList<TestOutcome> Outcomes, IReadOnlyList<PreparedAssembly> Assemblies, bool Interrupted, TimeSpan Elapsed)
-{
-    /// <summary>Gets the exit code the run deserves.</summary>
-    public ExitCode ExitCode => SummaryDocument.Verdict(this.Outcomes.Select(o => SummaryTest.From(o, this.RunDir)), this.Interrupted);
-}
 
 /// <summary>Runs tests of one or more assemblies into a fresh run folder and writes its summary.</summary>
 public sealed class RunSession(RunOptions options)
@@ -21,7 +12,7 @@ public sealed class RunSession(RunOptions options)
     public IReadOnlyList<TestCase> Select(IReadOnlyList<string> assemblies, out IReadOnlyList<PreparedAssembly> prepared)
     {
         options.Validate();
-        EnsureWritable(options.OutDir);
+        RunFolder.EnsureWritable(options.OutDir);
         var paths = assemblies.Count == 0 ? [CatalogPath] : assemblies;
         var cache = Path.Combine(options.OutDir, ".assemblies");
         prepared = paths.Select(p => PreparedAssembly.Prepare(p, cache, options.Preparation)).ToList();
@@ -40,123 +31,98 @@ public sealed class RunSession(RunOptions options)
         return tests;
     }
 
+    /// <summary>
+    /// Spacing of the seeds of one test's parts when its iterations are split between workers (a prime, so that the
+    /// parts do not replay each other's schedules).
+    /// </summary>
+    private const uint PartSeedSpacing = 1_000_003u;
+
+    /// <summary>How often a running session rewrites its summary.json.</summary>
+    private static readonly TimeSpan ProgressSummaryInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>Runs <paramref name="tests"/>, reporting each outcome as it comes, and writes the summary.</summary>
     public RunResult Run(IReadOnlyList<TestCase> tests, IReadOnlyList<PreparedAssembly> assemblies, Action<Progress>? progress, Action<TestOutcome, int, int>? done, CancellationToken cancellation)
     {
         var started = DateTimeOffset.UtcNow;
-        var (runId, runDir) = CreateRunFolder(options.OutDir);
-        var runner = new TestRunner(options, progress);
-        var outcomes = new TestOutcome?[tests.Count];
-        var finished = 0;
-        var gate = new object();
-        var failures = new Dictionary<string, FailureDocument>(StringComparer.Ordinal);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var progressWritten = System.Diagnostics.Stopwatch.StartNew();
-
-        // With more workers than tests, a test's iterations are split between workers with widely spaced seeds.
-        var split = options.Isolated && options.Workers > tests.Count ? options.Workers / tests.Count : 1;
-        var baseSeed = options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
-        var parts = new TestOutcome?[tests.Count, split];
-        var remaining = Enumerable.Repeat(split, tests.Count).ToArray();
+        var clock = Stopwatch.StartNew();
+        var (runId, runDir) = RunFolder.Create(options.OutDir);
+        var split = this.PartsPerTest(tests.Count);
         var items = Enumerable.Range(0, tests.Count).SelectMany(t => Enumerable.Range(0, split).Select(k => (Test: t, Part: k))).ToList();
+        var baseSeed = options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
+        var collector = new Collector(tests.Count, split, options.Baseline, done, sofar => this.WriteSummary(runId, runDir, started, sofar, assemblies, interrupted: false, finished: false, reports: false));
+        var runner = new TestRunner(options, progress);
+        using var pool = this.CreatePool(items.Count);
 
-        // Each worker process gets a CPU of its own for its life (see CpuAffinity) and explores test after test.
-        var plan = options.Isolated && options.Pin ? CpuAffinity.Plan(Math.Min(options.Workers, items.Count), CpuAffinity.Allowed()) : null;
-        using var pool = options.Isolated ? new WorkerPool(plan) : null;
-
-        void RunOne(int item)
+        this.ForEachPart(items.Count, item =>
         {
             var (index, part) = items[item];
-            var test = tests[index];
             if (cancellation.IsCancellationRequested)
             {
                 return;
             }
 
-            var partOptions = split == 1 ? options : options with
-            {
-                Seed = unchecked(baseSeed + ((uint)part * 1_000_003u)),
-                Iterations = (uint)Math.Ceiling(options.Iterations / (double)split),
-            };
-            TestOutcome outcome;
-            try
-            {
-                outcome = pool is not null ? pool.Run(test, partOptions, runDir, progress, cancellation) : runner.Run(test, runDir, cancellation);
-            }
-            catch (HarnessException e)
-            {
-                outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = e.Message };
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                outcome = new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = $"{e.GetType().Name}: {e.Message}" };
-            }
+            var partOptions = this.PartOptions(part, split, baseSeed);
+            var outcome = Explore(tests[index], () => pool is not null ? pool.Run(tests[index], partOptions, runDir, progress, cancellation) : runner.Run(tests[index], runDir, cancellation));
+            collector.Add(index, part, outcome);
+        });
 
-            lock (gate)
-            {
-                parts[index, part] = outcome;
-                if (--remaining[index] > 0)
-                {
-                    return;
-                }
-
-                var merged = Merge(Enumerable.Range(0, split).Select(k => parts[index, k]!).ToList());
-                merged = merged with { Accepted = merged.Outcome == Outcome.Bug && (options.Baseline?.Accepts(merged.Test, merged.Kind) ?? false) };
-                outcomes[index] = merged;
-                finished++;
-                done?.Invoke(merged, finished, tests.Count);
-
-                // While the run goes on, summary.json is kept current at most every few seconds (a run killed outright
-                // still leaves one); the run's reports are written once, at the end: cost linear in the number of tests.
-                if (progressWritten.Elapsed >= ProgressSummaryInterval)
-                {
-                    WriteSummary(runId, runDir, options, started, outcomes.OfType<TestOutcome>().ToList(), assemblies, failures, interrupted: false, finished: false, reports: false);
-                    progressWritten.Restart();
-                }
-            }
-        }
-
-        if (options.Isolated && options.Workers > 1)
-        {
-            Parallel.For(0, items.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, RunOne);
-        }
-        else
-        {
-            for (var i = 0; i < items.Count; i++)
-            {
-                RunOne(i);
-            }
-        }
-
-        var result = new RunResult(runId, runDir, outcomes.OfType<TestOutcome>().ToList(), assemblies, cancellation.IsCancellationRequested, clock.Elapsed);
-        WriteSummary(runId, runDir, options, started, result.Outcomes, assemblies, failures, result.Interrupted, finished: true, result.ExitCode);
-        PointLatest(options.OutDir, runId);
+        var result = new RunResult(runId, runDir, collector.Outcomes, assemblies, cancellation.IsCancellationRequested, clock.Elapsed);
+        this.WriteSummary(runId, runDir, started, result.Outcomes, assemblies, result.Interrupted, finished: true, result.ExitCode);
+        RunFolder.PointLatest(options.OutDir, runId);
         return result;
     }
 
-    /// <summary>Merges the outcomes of one test's workers: the first worker's bug (by worker order) wins, iterations add up.</summary>
-    internal static TestOutcome Merge(IReadOnlyList<TestOutcome> parts)
+    /// <summary>With more workers than tests, a test's iterations are split between workers with widely spaced seeds.</summary>
+    private int PartsPerTest(int tests) => options.Isolated && options.Workers > tests ? options.Workers / tests : 1;
+
+    /// <summary>The options of one part of a split test: its own seed and its share of the iterations.</summary>
+    private RunOptions PartOptions(int part, int split, uint baseSeed) => split == 1 ? options : options with
     {
-        if (parts.Count == 1)
+        Seed = unchecked(baseSeed + ((uint)part * PartSeedSpacing)),
+        Iterations = (uint)Math.Ceiling(options.Iterations / (double)split),
+    };
+
+    /// <summary>The worker processes of an isolated run (none in process): each gets a CPU of its own for its life (see <see cref="CpuAffinity"/>) and explores test after test.</summary>
+    private WorkerPool? CreatePool(int parts)
+    {
+        if (!options.Isolated)
         {
-            return parts[0];
+            return null;
         }
 
-        var primary = parts.FirstOrDefault(p => p.Outcome == Outcome.Error) ?? parts.FirstOrDefault(p => p.Outcome == Outcome.Bug) ?? parts[0];
+        return new WorkerPool(options.Pin ? CpuAffinity.Plan(Math.Min(options.Workers, parts), CpuAffinity.Allowed()) : null);
+    }
 
-        // One report per test: the other workers' failure folders are duplicates of the same search.
-        foreach (var other in parts.Where(p => !ReferenceEquals(p, primary) && p.ReportDir is not null && p.ReportDir != primary.ReportDir))
+    /// <summary>Runs <paramref name="run"/> for every part: in parallel over the workers, or one after the other.</summary>
+    private void ForEachPart(int parts, Action<int> run)
+    {
+        if (options.Isolated && options.Workers > 1)
         {
-            Directory.Delete(other.ReportDir!, recursive: true);
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, run);
+            return;
         }
 
-        return primary with
+        for (var i = 0; i < parts; i++)
         {
-            Iterations = parts.Sum(p => p.Iterations),
-            Elapsed = parts.Max(p => p.Elapsed),
-            Workers = parts.SelectMany(p => p.Workers).ToList(),
-            Uncontrolled = parts.SelectMany(p => p.Uncontrolled).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-        };
+            run(i);
+        }
+    }
+
+    /// <summary>Explores one part of <paramref name="test"/>; a failure to run it is its outcome (<see cref="Outcome.Error"/>), not the run's.</summary>
+    private static TestOutcome Explore(TestCase test, Func<TestOutcome> explore)
+    {
+        try
+        {
+            return explore();
+        }
+        catch (HarnessException e)
+        {
+            return new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = e.Message };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new TestOutcome { Test = test.Name, Outcome = Outcome.Error, Expected = test.Expected, Error = $"{e.GetType().Name}: {e.Message}" };
+        }
     }
 
     private static bool Matches(TestCase test, string? filter)
@@ -171,65 +137,7 @@ public sealed class RunSession(RunOptions options)
             .Any(part => test.Name.Contains(part.Replace("FullyQualifiedName~", "", StringComparison.Ordinal).Replace("Name~", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>Fails with the folder's full path unless reports can be written there.</summary>
-    internal static void EnsureWritable(string outDir)
-    {
-        try
-        {
-            Directory.CreateDirectory(outDir);
-            var probe = Path.Combine(outDir, $".write-check-{Environment.ProcessId}-{Guid.NewGuid():N}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            throw new HarnessException($"Cannot write reports to {Path.GetFullPath(outDir)}: {e.Message}", e);
-        }
-    }
-
-    internal static (string Id, string Dir) CreateRunFolder(string outDir)
-    {
-        EnsureWritable(outDir);
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
-            var dir = Path.Combine(outDir, id);
-            if (!Directory.Exists(dir))
-            {
-                EnsureWritable(dir);
-                return (id, dir);
-            }
-        }
-
-        throw new HarnessException($"Could not create a fresh run folder in {outDir}.");
-    }
-
-    internal static void PointLatest(string outDir, string runId)
-    {
-        var link = Path.Combine(outDir, "latest");
-        try
-        {
-            if (Directory.Exists(link) || File.Exists(link))
-            {
-                var info = new FileInfo(link);
-                if (info.LinkTarget is not null || File.Exists(link))
-                {
-                    File.Delete(link);
-                }
-            }
-
-            Directory.CreateSymbolicLink(link, runId);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
-        {
-            AtomicFile.Write(Path.Combine(outDir, "latest.txt"), runId + Environment.NewLine);
-        }
-    }
-
-    /// <summary>How often a running session rewrites its summary.json.</summary>
-    private static readonly TimeSpan ProgressSummaryInterval = TimeSpan.FromSeconds(2);
-
-    private static void WriteSummary(string runId, string runDir, RunOptions options, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, Dictionary<string, FailureDocument> failures, bool interrupted, bool finished, ExitCode? exitCode = null, bool reports = true)
+    private void WriteSummary(string runId, string runDir, DateTimeOffset started, IReadOnlyList<TestOutcome> outcomes, IReadOnlyList<PreparedAssembly> assemblies, bool interrupted, bool finished, ExitCode? exitCode = null, bool reports = true)
     {
         var summary = new SummaryDocument
         {
@@ -238,203 +146,81 @@ public sealed class RunSession(RunOptions options)
             Finished = finished ? DateTimeOffset.UtcNow : null,
             Interrupted = interrupted,
             ExitCode = exitCode,
-            Options = new SummaryOptions(options.Iterations, options.Strategy ?? "portfolio", options.StrategyBound, options.Seed, options.MaxSteps, options.Timeout?.TotalSeconds, options.Filter),
-            Assemblies = assemblies.Select(a => new SummaryAssembly(a.SourcePath, a.Path, a.Notes, a.Closure.Count == 0 ? null : a.Closure)).ToList(),
+            Options = SummaryOptions.From(options),
+            Assemblies = assemblies.Select(SummaryAssembly.From).ToList(),
             Tests = outcomes.Select(o => SummaryTest.From(o, runDir)).ToList(),
         };
         if (reports)
         {
-            WriteSummaryFiles(runDir, summary, failures);
+            RunReports.Write(runDir, summary);
         }
         else
         {
-            AtomicFile.Write(Path.Combine(runDir, "summary.json"), JsonSerializer.Serialize(summary, Json.Options));
+            summary.Write(runDir);
         }
     }
-
-    /// <summary>Writes the run-level report files of <paramref name="summary"/> into <paramref name="runDir"/>.</summary>
-    /// <param name="runDir">The run folder.</param>
-    /// <param name="summary">The summary.</param>
-    /// <param name="failures">Failure folders already read, by path (a folder never changes once written); read ones are added.</param>
-    internal static void WriteSummaryFiles(string runDir, SummaryDocument summary, Dictionary<string, FailureDocument>? failures = null)
-    {
-        AtomicFile.Write(Path.Combine(runDir, "summary.json"), JsonSerializer.Serialize(summary, Json.Options));
-        AtomicFile.Write(Path.Combine(runDir, "summary.md"), RenderSummaryMarkdown(summary));
-        RunReports.Write(runDir, summary, failures);
-    }
-
-    internal static string UniqueFolder(string parent, string name)
-    {
-        for (var i = 0; ; i++)
-        {
-            var candidate = Path.Combine(parent, i == 0 ? name : $"{name}-{i + 1}");
-            if (!Directory.Exists(candidate))
-            {
-                Directory.CreateDirectory(candidate);
-                return candidate;
-            }
-        }
-    }
-
-    /// <summary>Renders <c>summary.md</c>.</summary>
-    public static string RenderSummaryMarkdown(SummaryDocument summary)
-    {
-        var md = new StringBuilder();
-        md.Append("# Systematic run ").AppendLine(summary.Run).AppendLine();
-        var met = summary.Tests.Count(t => t.ExpectationMet);
-        md.Append(CultureInfo.InvariantCulture, $"{met} of {summary.Tests.Count} tests as expected");
-        md.AppendLine(summary.Interrupted ? " (interrupted)." : ".").AppendLine();
-        md.AppendLine("| test | outcome | kind | expected | first bug at | iterations | time (s) | report |").AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var t in summary.Tests)
-        {
-            md.Append("| ").Append(Markdown.Code(t.Test)).Append(" | ").Append(t.ExpectationMet ? "✅ " : "❌ ").Append(t.Outcome).Append(" | ")
-              .Append(t.Kind ?? "").Append(" | ").Append(t.Expected).Append(" | ").Append(t.FirstBugIteration?.ToString(CultureInfo.InvariantCulture) ?? "")
-              .Append(" | ").Append(t.Iterations.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(t.Seconds.ToString("0.00", CultureInfo.InvariantCulture))
-              .Append(" | ").Append(t.ReportDir is null ? "" : $"[report]({Uri.EscapeDataString(t.ReportDir)}/report.md)").AppendLine(" |");
-        }
-
-        var diagnosed = summary.Tests.Where(t => t.Diagnosis is not null).ToList();
-        if (diagnosed.Count > 0)
-        {
-            md.AppendLine().AppendLine("## Diagnoses").AppendLine();
-            foreach (var t in diagnosed)
-            {
-                md.Append("- ").Append(Markdown.Code(t.Test)).Append(": ").AppendLine(Markdown.Sentence(t.Diagnosis!));
-            }
-        }
-
-        return md.ToString();
-    }
-}
-
-/// <summary>The contents of <c>summary.json</c>.</summary>
-public sealed record SummaryDocument
-{
-    /// <summary>The schema id of this version.</summary>
-    public const string CurrentSchema = "systematic.summary/1";
-
-    /// <summary>Gets the schema id.</summary>
-    public string Schema { get; init; } = CurrentSchema;
-
-    /// <summary>Gets the run id (its folder name).</summary>
-    public required string Run { get; init; }
-
-    /// <summary>Gets when the run started.</summary>
-    public DateTimeOffset Started { get; init; }
-
-    /// <summary>Gets when it finished, or null while running.</summary>
-    public DateTimeOffset? Finished { get; init; }
-
-    /// <summary>Gets whether it was interrupted.</summary>
-    public bool Interrupted { get; init; }
-
-    /// <summary>Gets its exit code, once finished.</summary>
-    public ExitCode? ExitCode { get; init; }
-
-    /// <summary>Gets the options.</summary>
-    public required SummaryOptions Options { get; init; }
-
-    /// <summary>Gets the assemblies run.</summary>
-    public IReadOnlyList<SummaryAssembly> Assemblies { get; init; } = [];
-
-    /// <summary>Gets one entry per test.</summary>
-    public IReadOnlyList<SummaryTest> Tests { get; init; } = [];
 
     /// <summary>
-    /// Reads the summary of a run: <paramref name="run"/> is a run folder, or a report folder whose latest run is used
-    /// (its <c>latest</c> link, or <c>latest.txt</c> where links cannot be made). Fails with a one-line error when there
-    /// is none, it is not valid JSON, or its schema is not this build's.
+    /// Gathers the parts of each test as they finish (from any thread): when a test's last part is in, its parts are
+    /// merged into its outcome, the baseline is applied and <c>done</c> is told. While the run goes on, summary.json is
+    /// kept current at most every <see cref="ProgressSummaryInterval"/> (a run killed outright still leaves one); the
+    /// run's reports are written once, at the end: cost linear in the number of tests.
     /// </summary>
-    public static (string Dir, SummaryDocument Summary) Read(string run)
+    private sealed class Collector(int tests, int split, Baseline? baseline, Action<TestOutcome, int, int>? done, Action<List<TestOutcome>> writeProgress)
     {
-        var latest = Path.Combine(run, "latest.txt");
-        var dir = File.Exists(Path.Combine(run, "summary.json")) ? run
-            : !Directory.Exists(Path.Combine(run, "latest")) && File.Exists(latest) ? Path.Combine(run, File.ReadAllText(latest).Trim())
-            : Path.Combine(run, "latest");
-        var path = Path.Combine(dir, "summary.json");
-        if (!File.Exists(path))
+        private readonly Lock gate = new();
+        private readonly TestOutcome?[] outcomes = new TestOutcome?[tests];
+        private readonly TestOutcome?[,] parts = new TestOutcome?[tests, split];
+        private readonly int[] remaining = Enumerable.Repeat(split, tests).ToArray();
+        private readonly Stopwatch progressWritten = Stopwatch.StartNew();
+        private int finished;
+
+        /// <summary>Gets the outcomes of the tests finished so far, in test order.</summary>
+        public List<TestOutcome> Outcomes
         {
-            throw new HarnessException($"No summary.json in {run} (nor in its latest run): run `systematic test` first.");
+            get
+            {
+                lock (this.gate)
+                {
+                    return this.outcomes.OfType<TestOutcome>().ToList();
+                }
+            }
         }
 
-        try
+        public void Add(int index, int part, TestOutcome outcome)
         {
-            var summary = JsonSerializer.Deserialize<SummaryDocument>(File.ReadAllText(path), Json.Options) ?? throw new HarnessException($"{path} is empty.");
-            if (summary.Schema != CurrentSchema)
+            lock (this.gate)
             {
-                throw new HarnessException($"{path} has schema {summary.Schema}; this build reads {CurrentSchema}.");
+                this.parts[index, part] = outcome;
+                if (--this.remaining[index] > 0)
+                {
+                    return;
+                }
+
+                var merged = this.Merge(index);
+                this.outcomes[index] = merged;
+                this.finished++;
+                done?.Invoke(merged, this.finished, tests);
+                if (this.progressWritten.Elapsed >= ProgressSummaryInterval)
+                {
+                    writeProgress(this.outcomes.OfType<TestOutcome>().ToList());
+                    this.progressWritten.Restart();
+                }
+            }
+        }
+
+        private TestOutcome Merge(int index)
+        {
+            var all = Enumerable.Range(0, split).Select(k => this.parts[index, k]!).ToList();
+            var merged = OutcomeMerge.Of(all);
+
+            // One report per test: the other parts' failure folders are duplicates of the same search.
+            foreach (var other in all.Where(p => p.ReportDir is not null && p.ReportDir != merged.ReportDir))
+            {
+                Directory.Delete(other.ReportDir!, recursive: true);
             }
 
-            return (Path.GetFullPath(dir), summary);
-        }
-        catch (JsonException e)
-        {
-            throw new HarnessException($"{path} is not a valid summary: {e.Message}");
+            return merged with { Accepted = merged.Outcome == Outcome.Bug && (baseline?.Accepts(merged.Test, merged.Kind) ?? false) };
         }
     }
-
-    /// <summary>Gets the exit code a run of <paramref name="tests"/> deserves: interrupted, an error, an unexpected bug not accepted, an expectation not met, or success.</summary>
-    public static Harness.ExitCode Verdict(IEnumerable<SummaryTest> tests, bool interrupted)
-    {
-        var all = tests.ToList();
-        return interrupted ? Harness.ExitCode.Interrupted
-            : all.Any(t => t.Outcome == "error") ? Harness.ExitCode.InternalError
-            : all.Any(t => t.Outcome == "bug" && t.Expected == "pass" && !t.Accepted && t.Kind != nameof(FailureKind.Uncontrolled)) ? Harness.ExitCode.BugFound
-            : all.Any(t => t.Kind == nameof(FailureKind.Uncontrolled) && !t.ExpectationMet && !t.Accepted) ? Harness.ExitCode.Untestable
-            : all.Any(t => !t.ExpectationMet) ? Harness.ExitCode.ExpectationNotMet
-            : Harness.ExitCode.Success;
-    }
-}
-
-/// <summary>The options of a run, as recorded.</summary>
-public sealed record SummaryOptions(uint Iterations, string Strategy, uint? StrategyBound, uint? Seed, uint? MaxSteps, double? TimeoutSeconds, string? Filter);
-
-/// <summary>An assembly of a run: as named, as run, what preparing it did, and every assembly it reaches with what preparation did with it.</summary>
-public sealed record SummaryAssembly(string Source, string Instrumented, IReadOnlyList<string> Notes, IReadOnlyList<Preparation.AssemblyDecision>? Closure = null);
-
-/// <summary>One test's line of <c>summary.json</c>.</summary>
-public sealed record SummaryTest(
-    string Test,
-    string Outcome,
-    bool Accepted,
-    string? Kind,
-    string Expected,
-    bool ExpectationMet,
-    long Iterations,
-    long? FirstBugIteration,
-    uint Seed,
-    string Strategy,
-    double Seconds,
-    string? ReportDir,
-    string? Diagnosis,
-    IReadOnlyList<string> Uncontrolled,
-    string? Error,
-    long? PredictedAt = null,
-    int? Preemptions = null,
-    int? MinimalPreemptions = null,
-    IReadOnlyList<WorkerRun>? Workers = null,
-    BoundedCoverage? Bounded = null)
-{
-    /// <summary>Converts an outcome; report folders are relative to the run folder.</summary>
-    public static SummaryTest From(TestOutcome o, string runDir) => new(
-        o.Test,
-        o.Outcome.ToString().ToLowerInvariant(),
-        o.Accepted,
-        o.Kind?.ToString(),
-        o.Expected?.ToString() ?? "pass",
-        o.ExpectationMet,
-        o.Iterations,
-        o.FirstBugIteration,
-        o.Seed,
-        o.Strategy,
-        Math.Round(o.Elapsed.TotalSeconds, 3),
-        o.ReportDir is null ? null : Path.GetRelativePath(runDir, o.ReportDir),
-        o.Diagnosis?.Sentence,
-        o.Uncontrolled,
-        o.Error,
-        o.PredictedAt,
-        o.Schedule?.Preemptions,
-        o.Minimal?.Stats.Preemptions,
-        o.Workers.Count == 0 ? null : o.Workers,
-        o.Bounded);
 }

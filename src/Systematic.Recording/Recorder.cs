@@ -372,9 +372,10 @@ internal sealed class Session(int id, IterationLog log)
             if (this.creations.Remove(target, out var created))
             {
                 // A lock object seen created: known by where it was made and what it was stored into, not by the name of
-                // whatever local first locked it (which differs from one use to the next).
+                // whatever local first locked it (which differs from one use to the next); made where nothing names it
+                // (an argument, a tuple), it is known by the expression it is locked through (`lock (box)`).
                 site = created.Site;
-                hint = created.Hint;
+                hint = created.Hint ?? hint;
             }
             else if (site is null && hint is null && KnownNames.TryGetValue(target, out var known))
             {

@@ -70,7 +70,7 @@ internal static class Exploration
         TestOutcome outcome;
         try
         {
-            outcome = new TestRunner(options).Run(test, RunFolder(reports), cancellation);
+            outcome = new TestRunner(options).Run(test, RunFolderOf(reports), cancellation);
         }
         catch (HarnessException e)
         {
@@ -235,14 +235,14 @@ internal static class Exploration
     }
 
     /// <summary>The run folder of this process under <paramref name="reports"/>: made by the first failure, then shared.</summary>
-    private static string RunFolder(string reports)
+    private static string RunFolderOf(string reports)
     {
         lock (RunFolders)
         {
             if (!RunFolders.TryGetValue(reports, out var dir))
             {
-                (var id, dir) = RunSession.CreateRunFolder(reports);
-                RunSession.PointLatest(reports, id);
+                (var id, dir) = Harness.RunFolder.Create(reports);
+                Harness.RunFolder.PointLatest(reports, id);
                 RunFolders[reports] = dir;
             }
 

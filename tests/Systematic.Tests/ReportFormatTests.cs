@@ -72,7 +72,7 @@ public sealed class ReportFormatTests
         var junit = JUnitReport.Render(summary, failures);
         var sarif = SarifReport.Render(summary, failures);
         var html = HtmlReport.Render(summary, failures);
-        var markdown = FailureReport.RenderMarkdown(failures.Values.Single(), null);
+        var markdown = FailureMarkdown.Render(failures.Values.Single(), null);
 
         var parsed = XDocument.Parse(junit);
         Assert.Contains("<script>alert(1)</script>", (string)parsed.Descendants("failure").Single().Attribute("message")!, StringComparison.Ordinal);

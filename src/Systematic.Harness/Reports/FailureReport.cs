@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Systematic.Analysis;
@@ -25,7 +24,7 @@ public static class FailureReport
     /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
     public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, MinimalRun? minimalRun = null, DirectedPlan? plan = null)
     {
-        var folder = RunSession.UniqueFolder(runDir, SafeName(test.FolderName));
+        var folder = RunFolder.Unique(runDir, SafeName(test.FolderName));
         var tracePath = Path.Combine(folder, TraceFile);
         if (plan is not null)
         {
@@ -57,18 +56,18 @@ public static class FailureReport
             MinimalReplay = minimalPath is null ? null : test.Body is null ? Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name) : DelegateCommands(minimalPath, test.Name),
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
-        AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, log, minimalRun?.Log));
+        AtomicFile.Write(Path.Combine(folder, MarkdownFile), FailureMarkdown.Render(document, log, minimalRun?.Log));
         return folder;
     }
 
     /// <summary>Writes the folder of a predicted (unconfirmed) lock-order deadlock: the facts and the report, no trace.</summary>
     public static string WritePrediction(string runDir, TestCase test, TestOutcome outcome)
     {
-        var folder = RunSession.UniqueFolder(runDir, SafeName(test.FolderName));
+        var folder = RunFolder.Unique(runDir, SafeName(test.FolderName));
         const string nothing = "(no schedule deadlocked: nothing to replay)";
         var document = Document(test, outcome, new ReplayCommands(nothing, nothing)) with { Trace = "", Reproducible = false };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
-        AtomicFile.Write(Path.Combine(folder, MarkdownFile), RenderMarkdown(document, null));
+        AtomicFile.Write(Path.Combine(folder, MarkdownFile), FailureMarkdown.Render(document, null));
         return folder;
     }
 
@@ -144,139 +143,6 @@ public static class FailureReport
 
     private static string Preemptions(int count) => BoundedCoverage.Preemptions(count);
 
-    /// <summary>Renders <c>report.md</c>.</summary>
-    public static string RenderMarkdown(FailureDocument f, IterationLog? log, IterationLog? minimalLog = null)
-    {
-        var md = new StringBuilder();
-        md.Append("# ").Append(f.Kind).Append(": ").AppendLine(Markdown.Text(f.Test));
-        md.AppendLine();
-        md.AppendLine(Markdown.Sentence(f.Sentence));
-        md.AppendLine();
-        foreach (var consequence in f.Consequences)
-        {
-            md.Append("- Then: ").AppendLine(Markdown.Sentence(consequence));
-        }
-
-        if (f.Consequences.Count > 0)
-        {
-            md.AppendLine();
-        }
-
-        if (!f.Reproducible)
-        {
-            md.AppendLine("> **Warning:** the run hit calls Coyote does not control, so this trace is not guaranteed to reproduce:");
-            foreach (var call in f.Uncontrolled)
-            {
-                md.Append("> - ").AppendLine(Markdown.Code(call));
-            }
-
-            md.AppendLine();
-        }
-
-        md.AppendLine("| | |").AppendLine("|---|---|");
-        md.Append("| test | ").Append(Markdown.Code(f.Test)).AppendLine(" |");
-        md.Append("| kind | ").Append(f.Kind).Append(f.Expected is { } e ? $" (declared: {e})" : " (no kind declared)").AppendLine(" |");
-        md.Append("| found at | iteration ").Append(f.Iteration.ToString(CultureInfo.InvariantCulture)).Append(", seed ").Append(f.Seed.ToString(CultureInfo.InvariantCulture)).Append(", strategy ").Append(f.Strategy).AppendLine(" |");
-        md.Append("| assembly run | ").Append(Markdown.Code(f.Assembly)).AppendLine(" |");
-        md.AppendLine();
-
-        md.AppendLine("## Who holds what at the failure").AppendLine();
-        if (f.Holdings.Count == 0)
-        {
-            md.AppendLine("Nobody holds a permit.").AppendLine();
-        }
-        else
-        {
-            md.AppendLine("| resource | held by | permits | taken at | holder finished |").AppendLine("|---|---|---|---|---|");
-            foreach (var h in f.Holdings)
-            {
-                md.Append("| ").Append(Markdown.Code(h.Resource)).Append(" | ").Append(Markdown.Code(h.Task)).Append(" | ").Append(h.Permits.ToString(CultureInfo.InvariantCulture))
-                  .Append(" | ").Append(Markdown.Text(LogView.Short(h.Site))).Append(" | ").Append(h.TaskEnded ? "yes" : "no").AppendLine(" |");
-            }
-
-            md.AppendLine();
-        }
-
-        md.AppendLine("## Who waits for what").AppendLine();
-        if (f.Waitings.Count == 0)
-        {
-            md.AppendLine("Nobody is blocked.").AppendLine();
-        }
-        else
-        {
-            md.AppendLine("| task | waits | at |").AppendLine("|---|---|---|");
-            foreach (var w in f.Waitings)
-            {
-                md.Append("| ").Append(Markdown.Code(w.Task)).Append(" | ").Append(Markdown.Sentence(w.WaitsFor)).Append(" | ").Append(Markdown.Text(LogView.Short(w.Site))).AppendLine(" |");
-            }
-
-            md.AppendLine();
-        }
-
-        if (f.Cycle.Count > 0)
-        {
-            md.AppendLine("## Wait-for cycle").AppendLine();
-            foreach (var link in f.Cycle)
-            {
-                md.Append("- ").Append(Markdown.Code(link.Waiter)).Append(link.Resource is null ? " awaits " : $" waits for {Markdown.Code(link.Resource)}, held by ")
-                  .Append(Markdown.Code(link.Holder)).Append(" (at ").Append(Markdown.Text(LogView.Short(link.Site))).AppendLine(")");
-            }
-
-            md.AppendLine();
-        }
-
-        if (minimalLog is not null && f.Minimal is { } least)
-        {
-            // The schedule a person can follow first: the fewest preemptions; the one found stays below.
-            AppendTimeline(md, minimalLog, MinimalTitle(least));
-        }
-
-        if (log is not null)
-        {
-            AppendTimeline(md, log, minimalLog is not null ? FoundTitle : "Timeline");
-            AppendSources(md, f);
-        }
-
-        if (f.Schedule is { } schedule)
-        {
-            md.AppendLine("## Schedule").AppendLine();
-            var statement = ScheduleStatement(f, schedule);
-            md.Append(statement.Found).Append(' ').Append(statement.Headline.Length > 0 ? $"**{statement.Headline}**" : "").Append(statement.Tail);
-            md.AppendLine().AppendLine();
-            var story = Narration(f, schedule);
-            if (story.Count > 0)
-            {
-                md.AppendLine(f.Minimal is not null ? "Its preemptions, in the minimal schedule:" : "Its preemptions:").AppendLine();
-                foreach (var line in story.Take(MaxNarration))
-                {
-                    md.Append("- ").AppendLine(line);
-                }
-
-                md.AppendLine(story.Count > MaxNarration ? $"- … and {story.Count - MaxNarration} more" : "").AppendLine();
-            }
-
-            if (f.MinimalReplay is { } minimalReplay)
-            {
-                md.AppendLine("Replay the minimal schedule:").AppendLine();
-                md.AppendLine(Markdown.Block(minimalReplay.Systematic + "\n" + minimalReplay.Coyote, "bash")).AppendLine();
-            }
-        }
-
-        if (f.PredictedAt is { } predicted)
-        {
-            md.Append(CultureInfo.InvariantCulture, $"Lock-order prediction saw a potential cycle at iteration {predicted}.").AppendLine().AppendLine();
-        }
-
-        md.AppendLine("## Replay").AppendLine();
-        md.AppendLine("With Systematic (re-runs the schedule and checks the same failure happens again; add `--break` to stop in a debugger):").AppendLine();
-        md.AppendLine(Markdown.Block(f.Replay.Systematic, "bash")).AppendLine();
-        md.AppendLine("With stock Coyote, on the instrumented copy that ran:").AppendLine();
-        md.AppendLine(Markdown.Block(f.Replay.Coyote, "bash")).AppendLine();
-        md.AppendLine("## Message").AppendLine();
-        md.AppendLine(Markdown.Block(f.Message));
-        return md.ToString();
-    }
-
     /// <summary>The most preemptions narrated, one line each.</summary>
     internal const int MaxNarration = 10;
 
@@ -306,63 +172,6 @@ public static class FailureReport
     /// <summary>The one-line narration of each preemption: of the minimal schedule when there is one, else of the schedule found.</summary>
     internal static IReadOnlyList<string> Narration(FailureDocument f, ScheduleStats? schedule) =>
         f.Minimal is { } shortest ? shortest.Stats.Narration : schedule?.Narration ?? [];
-
-    private static void AppendTimeline(StringBuilder md, IterationLog log, string title)
-    {
-        var view = new LogView(log);
-        var events = view.TimelineEvents().ToList();
-        const int Max = 200;
-        md.Append("## ").AppendLine(title).AppendLine();
-        md.AppendLine("```mermaid").Append(MermaidTimeline.Render(view)).AppendLine("```").AppendLine();
-        if (view.QuietInternals.Count > 0)
-        {
-            md.Append(CultureInfo.InvariantCulture, $"Left out: {view.QuietInternals.Count} lock(s) inside code without source lines (").Append(string.Join(", ", view.QuietInternals.Take(4).Select(r => Markdown.Code(view.ResourceName(r)))))
-                .Append(view.QuietInternals.Count > 4 ? ", ..." : "").AppendLine("), each taken and released with no task waiting; `failure.json` has every event.").AppendLine();
-        }
-
-        if (events.Count > Max)
-        {
-            md.Append("The last ").Append(Max).Append(" of ").Append(events.Count).AppendLine(" events.").AppendLine();
-            events = events.Skip(events.Count - Max).ToList();
-        }
-
-        md.AppendLine("| step | task | event | resource | free after | at |").AppendLine("|---|---|---|---|---|---|");
-        foreach (var e in events)
-        {
-            var what = e.Kind switch
-            {
-                EventKind.Await => "awaits " + string.Join(", ", (e.Targets ?? []).Select(t => view.TaskName(t))),
-                EventKind.Release when e.Amount != 1 => $"release ×{e.Amount}",
-                EventKind.WaitForPulse => "Monitor.Wait",
-                EventKind.Pulse or EventKind.PulseAll => $"{(e.Kind == EventKind.Pulse ? "Pulse" : "PulseAll")}: woke {((e.Targets ?? []).Count == 0 ? "no one" : string.Join(", ", (e.Targets ?? []).Select(t => view.TaskName(t))))}",
-                _ => e.Kind.ToString().ToLowerInvariant(),
-            };
-            md.Append("| ").Append(e.Seq.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(Markdown.Code(view.TaskName(e.Task))).Append(" | ").Append(Markdown.Text(what))
-              .Append(" | ").Append(e.Resource > 0 ? Markdown.Code(view.ResourceName(e.Resource)) : "").Append(" | ")
-              .Append(e.Resource > 0 && e.Count >= 0 ? e.Count.ToString(CultureInfo.InvariantCulture) : "").Append(" | ")
-              .Append(Markdown.Text(e.Site is null ? "" : LogView.Short(e.Site))).AppendLine(" |");
-        }
-
-        md.AppendLine();
-    }
-
-    private static void AppendSources(StringBuilder md, FailureDocument f)
-    {
-        var lines = SourceLines(f);
-        if (lines.Count == 0)
-        {
-            return;
-        }
-
-        md.AppendLine("## Source lines").AppendLine();
-        foreach (var (site, text) in lines)
-        {
-            md.Append("- ").Append(Markdown.Code($"{site.File}:{site.Line}")).Append(" in ").Append(Markdown.Code(site.Method));
-            md.AppendLine(text is null ? "" : ": " + Markdown.Code(text.Trim()));
-        }
-
-        md.AppendLine();
-    }
 
     /// <summary>Gets the source lines a failure involves (its cycle, waits, holdings and over-releases; at most 12), each with its text when the file is here.</summary>
     internal static IReadOnlyList<(SourceSite Site, string? Text)> SourceLines(FailureDocument f) =>

@@ -1,14 +1,25 @@
 namespace Systematic.Harness;
 
-/// <summary>The run-level report files written next to <c>summary.json</c>: JUnit, SARIF and the HTML report.</summary>
+/// <summary>The run-level report files: <c>summary.json</c>, <c>summary.md</c>, JUnit, SARIF and the HTML report.</summary>
 internal static class RunReports
 {
     public const string JUnitFile = "junit.xml";
     public const string SarifFile = "results.sarif";
     public const string HtmlFile = "report.html";
 
-    /// <summary>Writes the reports of <paramref name="summary"/>, reading each failure folder unless <paramref name="known"/> (by folder path) has it already.</summary>
-    public static void Write(string runDir, SummaryDocument summary, Dictionary<string, FailureDocument>? known = null)
+    /// <summary>Writes the report files of <paramref name="summary"/> into <paramref name="runDir"/>, once, from what each test left in its failure folder.</summary>
+    public static void Write(string runDir, SummaryDocument summary)
+    {
+        summary.Write(runDir);
+        AtomicFile.Write(Path.Combine(runDir, SummaryMarkdown.FileName), SummaryMarkdown.Render(summary));
+        var failures = Failures(runDir, summary);
+        AtomicFile.Write(Path.Combine(runDir, JUnitFile), JUnitReport.Render(summary, failures));
+        AtomicFile.Write(Path.Combine(runDir, SarifFile), SarifReport.Render(summary, failures));
+        AtomicFile.Write(Path.Combine(runDir, HtmlFile), HtmlReport.Render(summary, failures));
+    }
+
+    /// <summary>The facts of every failure folder of <paramref name="summary"/>, by test; a folder that lost its facts is left out.</summary>
+    private static Dictionary<string, FailureDocument> Failures(string runDir, SummaryDocument summary)
     {
         var failures = new Dictionary<string, FailureDocument>(StringComparer.Ordinal);
         foreach (var test in summary.Tests.Where(t => t.ReportDir is not null))
@@ -16,13 +27,7 @@ internal static class RunReports
             var folder = Path.Combine(runDir, test.ReportDir!);
             try
             {
-                if (known is null || !known.TryGetValue(folder, out var failure))
-                {
-                    failure = FailureReport.Read(folder);
-                    known?.Add(folder, failure);
-                }
-
-                failures[test.Test] = failure;
+                failures[test.Test] = FailureReport.Read(folder);
             }
             catch (HarnessException)
             {
@@ -30,8 +35,6 @@ internal static class RunReports
             }
         }
 
-        AtomicFile.Write(Path.Combine(runDir, JUnitFile), JUnitReport.Render(summary, failures));
-        AtomicFile.Write(Path.Combine(runDir, SarifFile), SarifReport.Render(summary, failures));
-        AtomicFile.Write(Path.Combine(runDir, HtmlFile), HtmlReport.Render(summary, failures));
+        return failures;
     }
 }
