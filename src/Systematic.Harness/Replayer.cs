@@ -57,27 +57,21 @@ public static class Replayer
         var plan = Path.GetFileName(tracePath) == FailureReport.TraceFile && File.Exists(Path.Combine(folder, FailureReport.PlanFile))
             ? DirectedPlan.Read(Path.Combine(folder, FailureReport.PlanFile))
             : null;
-        Recorder.Directed = plan;
-        try
-        {
-            return Run(test, original, configuration, breakOnFailure, atKeyStep);
-        }
-        finally
-        {
-            Recorder.Directed = null;
-        }
+        using var scope = Recorder.Attach(new RecorderSettings { Directed = plan });
+        return Run(test, original, configuration, breakOnFailure, atKeyStep);
     }
 
     private static ReplayResult Run(TestCase test, FailureDocument original, Configuration configuration, bool breakOnFailure, Action<KeyStep>? atKeyStep)
     {
-        if (breakOnFailure || atKeyStep is not null)
+        var replay = Recorder.Settings with { BreakOnFailure = breakOnFailure };
+        if ((breakOnFailure || atKeyStep is not null) && TestRunner.Search(test, configuration).Log is { } first)
         {
-            if (TestRunner.Search(test, configuration).Log is { } first)
+            var view = new LogView(first);
+            var steps = view.KeySteps().ToDictionary(e => e.Seq, e => new KeyStep(e, view.TaskName(e.Task), e.Resource > 0 ? view.ResourceName(e.Resource) : null));
+            replay = replay with
             {
-                var view = new LogView(first);
-                var steps = view.KeySteps().ToDictionary(e => e.Seq, e => new KeyStep(e, view.TaskName(e.Task), e.Resource > 0 ? view.ResourceName(e.Resource) : null));
-                Recorder.BreakSteps = steps.Keys.ToHashSet();
-                Recorder.AtBreakStep = e =>
+                BreakSteps = steps.Keys.ToHashSet(),
+                AtBreakStep = e =>
                 {
                     atKeyStep?.Invoke(steps.TryGetValue(e.Seq, out var step) ? step with { Event = e } : new KeyStep(e, $"task {e.Task}", null));
                     if (breakOnFailure && System.Diagnostics.Debugger.IsAttached)
@@ -85,21 +79,14 @@ public static class Replayer
                         // A key step of the failure, in the task that takes it: see its frames and locals here.
                         System.Diagnostics.Debugger.Break();
                     }
-                };
-            }
+                },
+            };
         }
 
-        Recorder.BreakOnFailure = breakOnFailure;
         Diagnosis? replayed;
-        try
+        using (Recorder.Attach(replay))
         {
             replayed = TestRunner.Search(test, configuration).Diagnosis;
-        }
-        finally
-        {
-            Recorder.BreakOnFailure = false;
-            Recorder.BreakSteps = null;
-            Recorder.AtBreakStep = null;
         }
 
         if (replayed is null)

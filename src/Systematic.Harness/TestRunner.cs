@@ -321,19 +321,12 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
     private ((long Iterations, Diagnosis? Diagnosis, IterationLog? Log, string Trace, string Readable)? Found, DirectedPlan Plan, long Iterations) Directed(TestCase test, PotentialCycle cycle, uint seed)
     {
         var plan = new DirectedPlan(cycle.Edges.Select(e => (e.From, e.HeldSite)).ToList());
-        Recorder.Directed = plan;
-        try
-        {
-            var search = Search(test, Configure(this.Options with { Strategy = "random", StrategyBound = null, Iterations = DirectedIterations, Timeout = null }, seed));
-            var predicted = cycle.Locks.ToHashSet(StringComparer.Ordinal);
-            return search.Diagnosis is { Kind: FailureKind.LockOrderDeadlock } diagnosis && diagnosis.Resources.All(predicted.Contains)
-                ? (search, plan, search.Iterations)
-                : (null, plan, search.Iterations);
-        }
-        finally
-        {
-            Recorder.Directed = null;
-        }
+        using var scope = Recorder.Attach(new RecorderSettings { Directed = plan });
+        var search = Search(test, Configure(this.Options with { Strategy = "random", StrategyBound = null, Iterations = DirectedIterations, Timeout = null }, seed));
+        var predicted = cycle.Locks.ToHashSet(StringComparer.Ordinal);
+        return search.Diagnosis is { Kind: FailureKind.LockOrderDeadlock } diagnosis && diagnosis.Resources.All(predicted.Contains)
+            ? (search, plan, search.Iterations)
+            : (null, plan, search.Iterations);
     }
 
     private TestOutcome Finish(TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, string runDir, uint seed, Stopwatch clock, CancellationToken cancellation, DirectedPlan? plan = null)

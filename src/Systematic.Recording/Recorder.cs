@@ -21,32 +21,54 @@ public static class Recorder
     private static Session? current;
     private static int sessions;
 
-    /// <summary>Gets or sets a value indicating whether a failure stops in an attached debugger, on the failing task's stack.</summary>
-    public static bool BreakOnFailure { get; set; }
-
-    /// <summary>
-    /// Gets or sets the steps (event sequence numbers) at which <see cref="AtBreakStep"/> runs, on the thread of the task
-    /// that takes the step and before it blocks; null for none. Used by replay, where every iteration repeats one schedule.
-    /// </summary>
-    public static IReadOnlySet<int>? BreakSteps { get; set; }
-
     private static readonly Lazy<DirectedPlan?> PlanFromEnvironment = new(() =>
         Environment.GetEnvironmentVariable(DirectedPlan.Variable) is { Length: > 0 } path ? DirectedPlan.Read(path) : null);
 
-    private static DirectedPlan? directed;
+    private static RecorderSettings settings = RecorderSettings.None;
+
+    /// <summary>Gets the settings of the run attached now (<see cref="Attach"/>), or <see cref="RecorderSettings.None"/>.</summary>
+    public static RecorderSettings Settings => settings;
+
+    /// <summary>Gets a value indicating whether a failure stops in an attached debugger, on the failing task's stack.</summary>
+    public static bool BreakOnFailure => settings.BreakOnFailure;
+
+    /// <summary>Gets the steps (event sequence numbers) at which <see cref="AtBreakStep"/> runs, or null for none.</summary>
+    public static IReadOnlySet<int>? BreakSteps => settings.BreakSteps;
 
     /// <summary>
-    /// Gets or sets the schedule to build, when confirming a predicted lock-order cycle (or replaying one it confirmed);
-    /// null for none. A stock <c>coyote replay</c> gets it from the file <see cref="DirectedPlan.Variable"/> names.
+    /// Gets the schedule to build, when confirming a predicted lock-order cycle (or replaying one it confirmed); null for
+    /// none. A stock <c>coyote replay</c> gets it from the file <see cref="DirectedPlan.Variable"/> names.
     /// </summary>
-    public static DirectedPlan? Directed
+    public static DirectedPlan? Directed => settings.Directed ?? PlanFromEnvironment.Value;
+
+    /// <summary>Gets what runs at each of <see cref="BreakSteps"/> (a debugger break, when replaying with --break).</summary>
+    public static Action<RecordedEvent>? AtBreakStep => settings.AtBreakStep;
+
+    /// <summary>
+    /// Applies <paramref name="run"/> to the recorder until the returned scope is disposed, which restores what was
+    /// there before: <c>using var scope = Recorder.Attach(new RecorderSettings { Directed = plan });</c>.
+    /// </summary>
+    public static IDisposable Attach(RecorderSettings run)
     {
-        get => directed ?? PlanFromEnvironment.Value;
-        set => directed = value;
+        ArgumentNullException.ThrowIfNull(run);
+        var previous = settings;
+        settings = run;
+        return new Scope(previous);
     }
 
-    /// <summary>Gets or sets what runs at each of <see cref="BreakSteps"/> (a debugger break, when replaying with --break).</summary>
-    public static Action<RecordedEvent>? AtBreakStep { get; set; }
+    private sealed class Scope(RecorderSettings previous) : IDisposable
+    {
+        private bool disposed;
+
+        public void Dispose()
+        {
+            if (!this.disposed)
+            {
+                this.disposed = true;
+                settings = previous;
+            }
+        }
+    }
 
     /// <summary>Gets the log of the most recent iteration, or null when no instrumented test ran.</summary>
     public static IterationLog? Last => current?.Log;
