@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using Xunit;
 using Xunit.Sdk;
@@ -6,7 +7,7 @@ using Xunit.v3;
 namespace Systematic;
 
 /// <summary>A <see cref="SystematicFactAttribute"/> test case: run by xunit like any fact, but its method is explored.</summary>
-internal sealed class SystematicTestCase : XunitTestCase, ISelfExecutingXunitTestCase
+internal sealed partial class SystematicTestCase : XunitTestCase, ISelfExecutingXunitTestCase
 {
     [Obsolete("Called by the de-serializer; should only be called by deriving classes for de-serialization purposes")]
     public SystematicTestCase()
@@ -30,26 +31,6 @@ internal sealed class SystematicTestCase : XunitTestCase, ISelfExecutingXunitTes
         : base(testMethod, testCaseDisplayName, uniqueID, @explicit, skipExceptions, skipReason, skipType, skipUnless, skipWhen, traits, null, sourceFilePath, sourceLineNumber, timeout)
     {
     }
-
-    public async ValueTask<RunSummary> Run(ExplicitOption explicitOption, IMessageBus messageBus, object?[] constructorArguments, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource)
-    {
-        var tests = await aggregator.RunAsync(this.CreateTests, []).ConfigureAwait(false);
-        if (aggregator.ToException() is { } exception)
-        {
-            return XunitRunnerHelper.FailTestCases(messageBus, cancellationTokenSource, [this], exception, sendTestCaseMessages: false);
-        }
-
-        return await SystematicTestCaseRunner.Instance.Run(this, tests, messageBus, aggregator, cancellationTokenSource, this.TestCaseDisplayName, this.SkipReason, explicitOption, constructorArguments).ConfigureAwait(false);
-    }
-}
-
-/// <summary>Runs a <see cref="SystematicTestCase"/>'s test through <see cref="SystematicTestRunner"/>.</summary>
-internal sealed class SystematicTestCaseRunner : XunitTestCaseRunner
-{
-    public static new SystematicTestCaseRunner Instance { get; } = new();
-
-    protected override ValueTask<RunSummary> RunTest(XunitTestCaseRunnerContext ctxt, IXunitTest test) =>
-        SystematicTestRunner.Instance.Run(test, ctxt.MessageBus, ctxt.ConstructorArguments, ctxt.ExplicitOption, ctxt.Aggregator.Clone(), ctxt.CancellationTokenSource, ctxt.BeforeAfterTestAttributes);
 }
 
 /// <summary>
@@ -63,12 +44,22 @@ internal sealed class SystematicTestRunner : XunitTestRunner
 
     protected override bool IsTestClassCreatable(XunitTestRunnerContext ctxt) => false;
 
-    protected override object? InvokeTestMethod(XunitTestRunnerContext ctxt, object? testClassInstance)
+    protected override async ValueTask<TimeSpan> InvokeTest(XunitTestRunnerContext ctxt, object? testClassInstance)
     {
-        var method = ctxt.TestMethod;
+        var clock = Stopwatch.StartNew();
+        var method = ctxt.Test.TestMethod.Method;
         var fact = method.GetCustomAttribute<SystematicFactAttribute>() ?? new SystematicFactAttribute();
         var output = TestContext.Current.TestOutputHelper;
         var subject = new Subject($"{method.DeclaringType!.FullName}.{method.Name}", method, null);
-        return Exploration.RunAsync(subject, fact.Options, line => output?.WriteLine(line), ctxt.CancellationTokenSource.Token);
+        try
+        {
+            await Exploration.RunAsync(subject, fact.Options, line => output?.WriteLine(line), ctxt.CancellationTokenSource.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            ctxt.Aggregator.Add(e);
+        }
+
+        return clock.Elapsed;
     }
 }
