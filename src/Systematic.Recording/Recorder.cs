@@ -73,7 +73,7 @@ public static class Recorder
     /// <summary>Gets the log of the most recent iteration, or null when no instrumented test ran.</summary>
     public static IterationLog? Last => current?.Log;
 
-    /// <summary>Gets the session being recorded, or null when none is, or when the calling flow belongs to an earlier iteration (a stray continuation).</summary>
+    /// <summary>Gets the session being recorded, or null when none is, or when the calling flow does not belong to it (an earlier iteration's stray continuation, or code another test runs meanwhile).</summary>
     internal static Session? Live
     {
         get
@@ -83,8 +83,9 @@ public static class Recorder
                 return null;
             }
 
-            var mark = Flow.Value;
-            return mark.Session == 0 || mark.Session == session.Id ? session : null;
+            // Only flows that descend from the iteration's start record into it: another test running the same
+            // instrumented code at the same time (a test runner runs tests in parallel) is not part of this iteration.
+            return Flow.Value.Session == session.Id ? session : null;
         }
     }
 

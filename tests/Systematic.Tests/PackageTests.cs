@@ -61,7 +61,8 @@ public sealed class PackageTests
         Passed(results, "Inventory.Tests.RestockerTests.SafeRestocksSurviveFailingSuppliers");
         Passed(results, "Inventory.Tests.RestockerTests.ExploreReportsTheLeak");
         Passed(results, "Inventory.Tests.RestockerTests.OrdinaryFactsRunAsUsual");
-        Assert.Equal(8, results.Count);
+        Passed(results, "Inventory.Tests.WarehouseLoadTests.ManyPicksAndReturnsOnRealThreads");
+        Assert.Equal(9, results.Count);
 
         // The failure replays: in Systematic's command, in stock Coyote, and in the test itself.
         var cli = Path.Combine(Paths.RepoRoot, "src", "Systematic.Cli", "bin", Paths.Configuration, "net10.0", "systematic.dll");
@@ -95,6 +96,40 @@ public sealed class PackageTests
         var unprepared = Results(Path.Combine(root, "results", "off.trx"))["Inventory.Tests.WarehouseTests.PickAndReturnInOrder"];
         Assert.Equal("Failed", unprepared.Outcome);
         Assert.Contains("Inventory.Tests.dll was not prepared for Systematic: the Systematic.Testing build step did not run", unprepared.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DotnetTestWorksWithXunit4AndTheTestingPlatform()
+    {
+        var root = Paths.NewTempDir("package4");
+        var (feed, version) = Feed(root);
+        var repo = Path.Combine(root, "their-repo");
+        CopySample(Path.Combine(Paths.RepoRoot, "tests", "Samples.Package"), repo);
+        File.WriteAllText(Path.Combine(repo, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="systematic-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+
+        // As `dotnet new xunit3` makes a project with xunit.v3 4.x: Microsoft.Testing.Platform, no VSTest adapter.
+        File.WriteAllText(Path.Combine(repo, "global.json"), """{ "test": { "runner": "Microsoft.Testing.Platform" } }""");
+        var project = Path.Combine(repo, Tests, Tests + ".csproj");
+        var text = File.ReadAllText(project).Replace("\"xunit.v3\" Version=\"3.2.2\"", "\"xunit.v3\" Version=\"4.0.2\"", StringComparison.Ordinal);
+        text = string.Join('\n', text.Split('\n').Where(line => !line.Contains("Microsoft.NET.Test.Sdk", StringComparison.Ordinal) && !line.Contains("xunit.runner.visualstudio", StringComparison.Ordinal)));
+        File.WriteAllText(project, text);
+
+        var (exit, output) = Run(["test", "--project", Tests, $"-p:SystematicTestingVersion={version}"], repo);
+
+        Assert.True(exit != 0, output);
+        Assert.Contains("Systematic.Testing for xunit v3 4.x put in place", Run(["build", Tests, $"-p:SystematicTestingVersion={version}", "-v", "n", "--no-incremental"], repo).Output, StringComparison.Ordinal);
+        Assert.Matches(@"failed Inventory\.Tests\.WarehouseTests\.PickAndReturnAtOnce \(", output);
+        Assert.Matches(@"failed Inventory\.Tests\.RestockerTests\.RestocksSurviveFailingSuppliers \(", output);
+        Assert.Contains("SystematicFailureException : LockOrderDeadlock: Task `", output, StringComparison.Ordinal);
+        Assert.Contains("SystematicFailureException : Leak: Task `", output, StringComparison.Ordinal);
+        Assert.Matches(@"total: 9\s+failed: 2\s+succeeded: 7", output);
     }
 
     /// <summary>The folder feed .ci/run packed (SYSTEMATIC_FEED), or one packed now from this build with a version of its own.</summary>

@@ -116,3 +116,25 @@ public class RestockerTests
     [Fact]
     public void OrdinaryFactsRunAsUsual() => Assert.Equal(2, new Restocker().Completed + 2);
 }
+
+// An ordinary test that runs the same (prepared) code on real threads while other classes' explorations run: it
+// passes, and what it does is never recorded into an exploration's iteration.
+public class WarehouseLoadTests
+{
+    [Fact]
+    public async Task ManyPicksAndReturnsOnRealThreads()
+    {
+        var warehouse = new Warehouse();
+        var until = DateTime.UtcNow.AddSeconds(2);
+        var workers = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+        {
+            while (DateTime.UtcNow < until)
+            {
+                await warehouse.PickAsync(1);
+                await warehouse.ReturnInOrderAsync(1);
+            }
+        }));
+        await Task.WhenAll(workers);
+        Assert.Equal(10, warehouse.Total);
+    }
+}
