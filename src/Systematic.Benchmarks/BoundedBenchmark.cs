@@ -34,7 +34,7 @@ internal static class BoundedBenchmark
             {
                 var search = new BoundedSearch(bound) { Budget = budget, Mark = () => Recorder.Position };
                 var clock = Stopwatch.StartNew();
-                var found = BoundedExploration.Run(test, new RunOptions { Seed = 0 }, search);
+                var found = BoundedExploration.Run(test, new ExplorationOptions { Seed = 0 }, search);
                 var seconds = clock.Elapsed.TotalSeconds;
                 var counts = string.Join(" | ", Enumerable.Range(0, MaxBound + 1).Select(k => k > bound ? "" : Count(search.SchedulesByPreemptions[k], partial: !search.Exhausted && k == search.CompleteBelow)));
                 var exhausted = search.Exhausted ? "yes" : found is null ? $"no (budget; complete below {BoundedCoverage.Preemptions(search.CompleteBelow)})" : "no (bug)";

@@ -77,7 +77,7 @@ internal static class DirectedBenchmark
     {
         var dir = Path.Combine(work, "directed", Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        var outcome = new TestRunner(new RunOptions { Iterations = Iterations, Seed = seed, Strategy = arm.Strategy, Predict = arm.Predict, Minimize = false }).Run(test, dir);
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = Iterations, Seed = seed, Strategy = arm.Strategy, Predict = arm.Predict, Minimize = false }).Run(test, dir);
         return outcome.Kind == FailureKind.LockOrderDeadlock && outcome.FirstBugIteration is { } first ? (first, outcome.Elapsed.TotalMilliseconds) : null;
     }
 

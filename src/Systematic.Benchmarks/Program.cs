@@ -153,13 +153,13 @@ namespace Systematic.Benchmarks
                 for (var round = 0; round < this.rounds + 1; round++)
                 {
                     var clock = Stopwatch.StartNew();
-                    using (var engine = TestRunner.CreateEngine(TestRunner.Configure(new RunOptions { Iterations = this.throughputIterations }, 17), plain[test.ShortName]))
+                    using (var engine = TestRunner.CreateEngine(TestRunner.Configure(new ExplorationOptions { Iterations = this.throughputIterations }, 17), plain[test.ShortName]))
                     {
                         engine.Run();
                     }
 
                     var bareRate = this.throughputIterations / clock.Elapsed.TotalSeconds;
-                    var outcome = new TestRunner(new RunOptions { Iterations = this.throughputIterations, Seed = 17 }).Run(test, this.RunDir());
+                    var outcome = new TestRunner(new ExplorationOptions { Iterations = this.throughputIterations, Seed = 17 }).Run(test, this.RunDir());
                     var harnessRate = outcome.Iterations / outcome.Elapsed.TotalSeconds;
                     if (round > 0)
                     {
@@ -195,7 +195,7 @@ namespace Systematic.Benchmarks
                     for (var k = 0; k < this.seeds; k++)
                     {
                         var seed = (uint)(1 + (k * 1_000_003L % int.MaxValue));
-                        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = seed, Strategy = strategy, Predict = false, Minimize = false }).Run(test, this.RunDir());
+                        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = seed, Strategy = strategy, Predict = false, Minimize = false }).Run(test, this.RunDir());
                         if (outcome.Kind == test.Expected)
                         {
                             found++;
@@ -264,7 +264,7 @@ namespace Systematic.Benchmarks
             var test = catalog.Tests.Single(t => t.ShortName == "NoFinallyFixed");
             foreach (var iterations in quick ? new uint[] { 500, 1000, 2000 } : [1000u, 5000u, 10000u])
             {
-                new TestRunner(new RunOptions { Iterations = iterations, Seed = 3 }).Run(test, this.RunDir());
+                new TestRunner(new ExplorationOptions { Iterations = iterations, Seed = 3 }).Run(test, this.RunDir());
                 var heap = GC.GetTotalMemory(forceFullCollection: true) / 1e6;
                 using var process = Process.GetCurrentProcess();
                 var peak = process.PeakWorkingSet64 / 1e6;

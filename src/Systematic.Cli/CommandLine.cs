@@ -30,10 +30,10 @@ internal static class CommandLine
     {
         var assemblies = new Argument<string[]>("assembly") { Arity = ArgumentArity.ZeroOrMore, Description = "Test assemblies with Coyote [Test] methods (default: the built-in catalog)." };
         var iterations = new Option<uint>("--iterations", "-i") { Description = "Iterations per test.", DefaultValueFactory = _ => 1000, CustomParser = r => Whole(r, "--iterations") ?? 0 };
-        var strategy = new Option<string?>("--strategy", "-s") { Description = $"Exploration strategy: {string.Join(", ", RunOptions.Strategies)} (default: Coyote's fair portfolio)." };
-        strategy.AcceptOnlyFromAmong([.. RunOptions.Strategies]);
+        var strategy = new Option<string?>("--strategy", "-s") { Description = $"Exploration strategy: {string.Join(", ", ExplorationOptions.Strategies)} (default: Coyote's fair portfolio)." };
+        strategy.AcceptOnlyFromAmong([.. ExplorationOptions.Strategies]);
         var bound = new Option<uint?>("--strategy-bound", "-sv") { Description = "The strategy's bound (probabilistic level, priority changes or delays).", CustomParser = r => Whole(r, "--strategy-bound") };
-        var preemptionBound = new Option<uint?>("--preemption-bound", "-pb") { Description = $"Run every schedule with at most this many preemptions, fewest first (2 or 3 catch most bugs), instead of a random search; --iterations is then the most schedules (default {RunOptions.DefaultScheduleBudget:N0}).", CustomParser = r => Whole(r, "--preemption-bound") };
+        var preemptionBound = new Option<uint?>("--preemption-bound", "-pb") { Description = $"Run every schedule with at most this many preemptions, fewest first (2 or 3 catch most bugs), instead of a random search; --iterations is then the most schedules (default {ExplorationOptions.DefaultScheduleBudget:N0}).", CustomParser = r => Whole(r, "--preemption-bound") };
         var seed = new Option<uint?>("--seed") { Description = "Random seed (default: a fresh one, printed and recorded).", CustomParser = r => Whole(r, "--seed") };
         var maxSteps = new Option<uint?>("--max-steps", "-ms") { Description = "Maximum scheduling steps per iteration.", CustomParser = r => Whole(r, "--max-steps") };
         var timeout = new Option<double?>("--timeout", "-t") { Description = "Wall-clock budget per test, in seconds.", CustomParser = r => Seconds(r, "--timeout") };
@@ -57,13 +57,18 @@ internal static class CommandLine
         {
             var options = new RunOptions
             {
-                Iterations = parse.GetValue(preemptionBound) is not null && parse.GetResult(iterations) is null or { Implicit: true } ? RunOptions.DefaultScheduleBudget : parse.GetValue(iterations),
-                PreemptionBound = parse.GetValue(preemptionBound),
-                Strategy = parse.GetValue(strategy),
-                StrategyBound = parse.GetValue(bound),
-                Seed = parse.GetValue(seed),
-                MaxSteps = parse.GetValue(maxSteps),
-                Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                Exploration = new ExplorationOptions
+                {
+                    Iterations = parse.GetValue(preemptionBound) is not null && parse.GetResult(iterations) is null or { Implicit: true } ? ExplorationOptions.DefaultScheduleBudget : parse.GetValue(iterations),
+                    PreemptionBound = parse.GetValue(preemptionBound),
+                    Strategy = parse.GetValue(strategy),
+                    StrategyBound = parse.GetValue(bound),
+                    Seed = parse.GetValue(seed),
+                    MaxSteps = parse.GetValue(maxSteps),
+                    Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                    Predict = !parse.GetValue(noPredict),
+                    Minimize = !parse.GetValue(noMinimize),
+                },
                 OutDir = parse.GetValue(outdir)!,
                 Filter = parse.GetValue(filter),
                 Workers = parse.GetValue(workers),
@@ -71,8 +76,6 @@ internal static class CommandLine
                 Pin = !parse.GetValue(noPin),
                 Shard = parse.GetValue(shard) is { } s ? RunOptions.ParseShard(s) : null,
                 Baseline = parse.GetValue(baselineFile) is { } b ? Baseline.Read(b) : null,
-                Predict = !parse.GetValue(noPredict),
-                Minimize = !parse.GetValue(noMinimize),
                 Preparation = Preparation(parse, include, exclude),
             };
             return TestCommand.Run(parse.GetValue(assemblies) ?? [], options, output);
@@ -226,7 +229,11 @@ internal static class TestCommand
             DoctorCommand.Summarize(assembly, output);
         }
 
-        output.WriteLine($"Running {tests.Count} test(s): {options.Iterations} iterations each, strategy {options.Strategy ?? "portfolio"}{(options.Seed is { } s ? $", seed {s}" : "")}.");
+        var exploration = options.Exploration;
+        var how = exploration.PreemptionBound is { } bound
+            ? $"every schedule with at most {BoundedCoverage.Preemptions((int)bound)}, {exploration.Iterations:N0} at most each"
+            : $"{exploration.Iterations} iterations each, strategy {exploration.Strategy ?? "portfolio"}{(exploration.Seed is { } s ? $", seed {s}" : "")}";
+        output.WriteLine($"Running {tests.Count} test(s): {how}.");
         using var cancellation = new CancellationTokenSource();
         var interrupts = 0;
         void Interrupt()
@@ -253,7 +260,7 @@ internal static class TestCommand
             Interrupt();
         });
 
-        var progress = new ProgressPrinter(output, tests.Count, options.Timeout);
+        var progress = new ProgressPrinter(output, tests.Count, options.Exploration.Timeout);
         RunResult result;
         try
         {

@@ -41,7 +41,7 @@ internal static class Minimizer
     /// <summary>The most schedules run.</summary>
     public const long Budget = 5_000;
 
-    public static (MinimalSchedule Info, string Trace, IterationLog? Log)? Minimize(TestCase test, Diagnosis original, RunOptions options, uint seed, CancellationToken cancellation = default)
+    public static (MinimalSchedule Info, string Trace, IterationLog? Log)? Minimize(TestCase test, Diagnosis original, ExplorationOptions options, uint seed, CancellationToken cancellation = default)
     {
         var search = new BoundedSearch(MaxBound) { Budget = Budget, Mark = () => Recorder.Position };
         var found = BoundedExploration.Run(test, options with { Seed = seed }, search, d => d.IsSame(original.Kind, original.Resources), cancellation: cancellation);

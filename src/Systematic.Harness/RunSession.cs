@@ -48,9 +48,9 @@ public sealed class RunSession(RunOptions options)
         var (runId, runDir) = RunFolder.Create(options.OutDir);
         var split = this.PartsPerTest(tests.Count);
         var items = Enumerable.Range(0, tests.Count).SelectMany(t => Enumerable.Range(0, split).Select(k => (Test: t, Part: k))).ToList();
-        var baseSeed = options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
+        var baseSeed = options.Exploration.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
         var collector = new Collector(tests.Count, split, options.Baseline, done, sofar => this.WriteSummary(runId, runDir, started, sofar, assemblies, interrupted: false, finished: false, reports: false));
-        var runner = new TestRunner(options, progress);
+        var runner = new TestRunner(options.Exploration, progress);
         using var pool = this.CreatePool(items.Count);
 
         this.ForEachPart(items.Count, item =>
@@ -76,10 +76,10 @@ public sealed class RunSession(RunOptions options)
     private int PartsPerTest(int tests) => options.Isolated && options.Workers > tests ? options.Workers / tests : 1;
 
     /// <summary>The options of one part of a split test: its own seed and its share of the iterations.</summary>
-    private RunOptions PartOptions(int part, int split, uint baseSeed) => split == 1 ? options : options with
+    private ExplorationOptions PartOptions(int part, int split, uint baseSeed) => split == 1 ? options.Exploration : options.Exploration with
     {
         Seed = unchecked(baseSeed + ((uint)part * PartSeedSpacing)),
-        Iterations = (uint)Math.Ceiling(options.Iterations / (double)split),
+        Iterations = (uint)Math.Ceiling(options.Exploration.Iterations / (double)split),
     };
 
     /// <summary>The worker processes of an isolated run (none in process): each gets a CPU of its own for its life (see <see cref="CpuAffinity"/>) and explores test after test.</summary>

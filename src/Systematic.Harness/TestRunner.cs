@@ -14,33 +14,23 @@ namespace Systematic.Harness;
 public sealed record Progress(string Test, long Iterations, TimeSpan Elapsed);
 
 /// <summary>Explores one test under Coyote's TestingEngine and explains what it finds.</summary>
-public sealed class TestRunner(RunOptions options, Action<Progress>? progress = null)
+public sealed class TestRunner(ExplorationOptions options, Action<Progress>? progress = null)
 {
     /// <summary>Gets the options.</summary>
-    public RunOptions Options { get; } = options;
+    public ExplorationOptions Options { get; } = options;
 
     /// <summary>Builds the Coyote configuration for <paramref name="options"/> and <paramref name="seed"/>.</summary>
-    public static Configuration Configure(RunOptions options, uint seed)
+    public static Configuration Configure(ExplorationOptions options, uint seed)
     {
+        var strategy = options.StrategyEntry;
         var configuration = Configuration.Create()
             .WithTestingIterations(options.Iterations)
             .WithTelemetryEnabled(false)
             .WithRandomGeneratorSeed(seed)
 
             // Hitting the step bound is a hang only under a fair scheduler: an unfair one may starve a polling task by design.
-            .WithFailureOnMaxStepsBoundEnabled(options.Strategy is null or "portfolio" or "random" or "probabilistic" or "fair-prioritization" or "fair-delay-bounding");
-        var bound = options.StrategyBound;
-        configuration = options.Strategy switch
-        {
-            "random" => configuration.WithRandomStrategy(),
-            "probabilistic" => configuration.WithProbabilisticStrategy(bound ?? 3),
-            "prioritization" => configuration.WithPrioritizationStrategy(false, bound ?? 10),
-            "fair-prioritization" => configuration.WithPrioritizationStrategy(true, bound ?? 10),
-            "delay-bounding" => configuration.WithDelayBoundingStrategy(false, bound ?? 10),
-            "fair-delay-bounding" => configuration.WithDelayBoundingStrategy(true, bound ?? 10),
-            "q-learning" => configuration.WithQLearningStrategy(),
-            _ => configuration,
-        };
+            .WithFailureOnMaxStepsBoundEnabled(strategy.Fair);
+        configuration = strategy.Apply(configuration, options.StrategyBound ?? strategy.DefaultBound ?? 0);
         if (options.MaxSteps is { } steps)
         {
             configuration = configuration.WithMaxSchedulingSteps(steps);
@@ -138,7 +128,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
         }
 
         var seed = this.Options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
-        var strategy = this.Options.Strategy ?? "portfolio";
+        var strategy = this.Options.Strategy ?? StrategyTable.Portfolio;
         var clock = Stopwatch.StartNew();
         var graph = this.Options.Predict ? new LockOrderGraph() : null;
         var tried = new HashSet<string>(StringComparer.Ordinal);
@@ -215,7 +205,7 @@ public sealed class TestRunner(RunOptions options, Action<Progress>? progress = 
 
     /// <summary>
     /// Runs every schedule of <paramref name="test"/> with at most <paramref name="bound"/> preemptions, fewest first,
-    /// up to <see cref="RunOptions.Iterations"/> schedules: a pass says exactly what was covered; the first failure is
+    /// up to <see cref="ExplorationOptions.Iterations"/> schedules: a pass says exactly what was covered; the first failure is
     /// minimal by construction.
     /// </summary>
     private TestOutcome RunBounded(TestCase test, int bound, string runDir, CancellationToken cancellation)

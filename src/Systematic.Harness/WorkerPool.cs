@@ -27,7 +27,7 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Explores <paramref name="test"/> in an idle worker (or a new one) and returns its outcome.</summary>
-    public TestOutcome Run(TestCase test, RunOptions options, string runDir, Action<Progress>? progress, CancellationToken cancellation)
+    public TestOutcome Run(TestCase test, ExplorationOptions options, string runDir, Action<Progress>? progress, CancellationToken cancellation)
     {
         var worker = this.Take();
         var (outcome, reusable) = worker.Run(test, options, runDir, progress, cancellation);
@@ -87,7 +87,7 @@ public sealed class WorkerPool : IDisposable
         worker.Dispose();
     }
 
-    private static TestOutcome Failed(TestCase test, FailureKind kind, TimeSpan elapsed, RunOptions options, string sentence) => new()
+    private static TestOutcome Failed(TestCase test, FailureKind kind, TimeSpan elapsed, ExplorationOptions options, string sentence) => new()
     {
         Test = test.Name,
         Outcome = Outcome.Bug,
@@ -95,7 +95,7 @@ public sealed class WorkerPool : IDisposable
         Expected = test.Expected,
         Elapsed = elapsed,
         Seed = options.Seed ?? 0,
-        Strategy = options.Strategy ?? "portfolio",
+        Strategy = options.Strategy ?? StrategyTable.Portfolio,
         Diagnosis = new Diagnosis(kind, sentence, [], [], [], [], [], sentence),
     };
 
@@ -152,7 +152,7 @@ public sealed class WorkerPool : IDisposable
         public int? Cpu { get; }
 
         /// <summary>Runs one test; returns its outcome and whether the worker can take another.</summary>
-        public (TestOutcome Outcome, bool Reusable) Run(TestCase test, RunOptions options, string runDir, Action<Progress>? progress, CancellationToken cancellation)
+        public (TestOutcome Outcome, bool Reusable) Run(TestCase test, ExplorationOptions options, string runDir, Action<Progress>? progress, CancellationToken cancellation)
         {
             lock (this.errors)
             {
@@ -160,7 +160,7 @@ public sealed class WorkerPool : IDisposable
             }
 
             var clock = Stopwatch.StartNew();
-            var request = new WorkRequest(test.Assembly.Path, test.Assembly.SourcePath, test.Name, runDir, options with { Isolated = false, Workers = 1 });
+            var request = new WorkRequest(test.Assembly.Path, test.Assembly.SourcePath, test.Name, runDir, options);
             try
             {
                 this.process.StandardInput.WriteLine(WorkerProtocol.Write(request));
@@ -254,7 +254,7 @@ public sealed class WorkerPool : IDisposable
             }
         }
 
-        private TestOutcome Crashed(TestCase test, RunOptions options, Stopwatch clock)
+        private TestOutcome Crashed(TestCase test, ExplorationOptions options, Stopwatch clock)
         {
             this.process.WaitForExit(5000);
             string last;

@@ -47,4 +47,4 @@ public static class WorkerProtocol
 /// <param name="Test">The test's full name.</param>
 /// <param name="RunDir">The run folder failure folders are written into.</param>
 /// <param name="Options">How to explore.</param>
-public sealed record WorkRequest(string Assembly, string Source, string Test, string RunDir, RunOptions Options);
+public sealed record WorkRequest(string Assembly, string Source, string Test, string RunDir, ExplorationOptions Options);

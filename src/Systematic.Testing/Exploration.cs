@@ -65,7 +65,7 @@ internal static class Exploration
         }
     }
 
-    private static string Explored(TestCase test, RunOptions options, string reports, Action<string> output, CancellationToken cancellation)
+    private static string Explored(TestCase test, ExplorationOptions options, string reports, Action<string> output, CancellationToken cancellation)
     {
         TestOutcome outcome;
         try
@@ -196,7 +196,7 @@ internal static class Exploration
     private static bool IsInstrumented(Assembly assembly) =>
         assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Any(a => a.Key == Instrumenter.Marker);
 
-    private static RunOptions Options(ExploreOptions options)
+    private static ExplorationOptions Options(ExploreOptions options)
     {
         if (options.Iterations <= 0)
         {
@@ -213,14 +213,13 @@ internal static class Exploration
             throw new SystematicFailureException("MaxSteps must be 0 or more and PreemptionBound -1 (none) or more.");
         }
 
-        var run = new RunOptions
+        var run = new ExplorationOptions
         {
             Iterations = (uint)options.Iterations,
             Seed = options.Seed < 0 ? null : (uint)options.Seed,
             Strategy = options.Strategy,
             MaxSteps = options.MaxSteps == 0 ? null : (uint)options.MaxSteps,
             PreemptionBound = options.PreemptionBound < 0 ? null : (uint)options.PreemptionBound,
-            Isolated = false,
         };
         try
         {

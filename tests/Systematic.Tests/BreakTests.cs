@@ -11,7 +11,7 @@ public sealed class BreakTests(CatalogFixture catalog)
     public void ADeadlockStopsAtEachWaitOfTheCycleInTheWaitingTask()
     {
         var line = ReportTests.SourceLine("LockOrder.cs", "TransferBuggyAsync(", "to.Guard.HoldAsync()");
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5, Minimize = false }).Run(catalog.Test("LockOrderBuggy"), Paths.NewTempDir("break"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 5, Minimize = false }).Run(catalog.Test("LockOrderBuggy"), Paths.NewTempDir("break"));
 
         var names = new List<KeyStep>();
         var hits = Replay(outcome.ReportDir!, names);
@@ -29,7 +29,7 @@ public sealed class BreakTests(CatalogFixture catalog)
     public void ALeakStopsAtTheAcquireOfThePermitNeverReleased()
     {
         var line = ReportTests.SourceLine("NoFinally.cs", "FetchBuggyAsync(Semaphore", "connections.AcquireAsync()");
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5, Minimize = false }).Run(catalog.Test("NoFinallyBuggy"), Paths.NewTempDir("break"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 5, Minimize = false }).Run(catalog.Test("NoFinallyBuggy"), Paths.NewTempDir("break"));
 
         var hits = Replay(outcome.ReportDir!);
 
@@ -46,7 +46,7 @@ public sealed class BreakTests(CatalogFixture catalog)
     [Fact]
     public void TheMinimalScheduleStopsAtTheSameLines()
     {
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 1 }).Run(catalog.Test("LockCycle3Buggy"), Paths.NewTempDir("break"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 1 }).Run(catalog.Test("LockCycle3Buggy"), Paths.NewTempDir("break"));
         Assert.NotNull(outcome.Minimal);
         Assert.True(outcome.Minimal.Stats.Preemptions < outcome.Schedule!.Preemptions);
 

@@ -25,7 +25,7 @@ public sealed class CatalogTests(CatalogFixture catalog)
         foreach (var seed in Seeds)
         {
             var runDir = Paths.NewTempDir($"{name}-{seed}");
-            var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = seed }).Run(test, runDir);
+            var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = seed }).Run(test, runDir);
 
             Assert.True(outcome.Outcome == Outcome.Bug, $"seed {seed}: no bug in {outcome.Iterations} iterations");
             Assert.True(test.Expected == outcome.Kind, $"seed {seed}: {outcome.Kind}, expected {test.Expected}: {outcome.Diagnosis?.Sentence}");
@@ -47,7 +47,7 @@ public sealed class CatalogTests(CatalogFixture catalog)
     {
         var test = catalog.Test(name);
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 4_000_037 }).Run(test, Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 4_000_037 }).Run(test, Paths.NewTempDir(name));
 
         Assert.True(outcome.Outcome == Outcome.Passed, outcome.Diagnosis?.Sentence);
         Assert.Equal(1000, outcome.Iterations);
@@ -62,7 +62,7 @@ public sealed class CatalogTests(CatalogFixture catalog)
     {
         foreach (var seed in Seeds)
         {
-            var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = seed, Minimize = false }).Run(catalog.Test(name), Paths.NewTempDir(name));
+            var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = seed, Minimize = false }).Run(catalog.Test(name), Paths.NewTempDir(name));
 
             Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
             if (outcome.PredictedAt is { } predicted)

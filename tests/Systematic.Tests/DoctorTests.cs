@@ -37,7 +37,7 @@ public sealed class DoctorTests
         var findings = Doctor.Examine(Paths.Uncontrolled);
         var prepared = PreparedAssembly.Prepare(Paths.Uncontrolled, Paths.NewTempDir("controlled"));
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 200, Seed = 1 }).Run(prepared.Tests.Single(t => t.ShortName == name), Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 200, Seed = 1 }).Run(prepared.Tests.Single(t => t.ShortName == name), Paths.NewTempDir(name));
 
         Assert.DoesNotContain(findings, f => f.Method.Contains(name, StringComparison.Ordinal) || f.Api.Contains("ReadOnlySpan", StringComparison.Ordinal) || f.Api == "System.Threading.Lock");
         Assert.True(outcome.Outcome == Outcome.Passed, outcome.Diagnosis?.Sentence);
@@ -51,7 +51,7 @@ public sealed class DoctorTests
         var line = Array.FindIndex(File.ReadAllLines(Source), l => l.Contains("_cacheLock.EnterWriteLock();", StringComparison.Ordinal)) + 1;
         var prepared = PreparedAssembly.Prepare(Paths.Uncontrolled, Paths.NewTempDir("noted"));
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 20, Seed = 1 }).Run(prepared.Tests.Single(t => t.ShortName == "ReaderWriterLockSlimCache"), Paths.NewTempDir("noted-run"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 20, Seed = 1 }).Run(prepared.Tests.Single(t => t.ShortName == "ReaderWriterLockSlimCache"), Paths.NewTempDir("noted-run"));
 
         Assert.Contains($"ReaderWriterLockSlim.EnterWriteLock at UncontrolledTests.cs:{line}", outcome.Uncontrolled);
         Assert.DoesNotContain(outcome.Uncontrolled, u => u.StartsWith("System.Threading.ReaderWriterLockSlim.EnterWriteLock", StringComparison.Ordinal));
@@ -79,7 +79,7 @@ public sealed class DoctorTests
     {
         var prepared = PreparedAssembly.Prepare(Paths.Uncontrolled, Paths.NewTempDir("static"));
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 20, Seed = 1 }).Run(prepared.Tests.Single(t => t.ShortName == "StaticSemaphoreAcrossIterations"), Paths.NewTempDir("static-run"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 20, Seed = 1 }).Run(prepared.Tests.Single(t => t.ShortName == "StaticSemaphoreAcrossIterations"), Paths.NewTempDir("static-run"));
 
         Assert.Equal(FailureKind.Uncontrolled, outcome.Kind);
         Assert.Equal(["UncontrolledTests.SharedGate"], outcome.Diagnosis!.Resources);

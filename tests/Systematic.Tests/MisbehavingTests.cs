@@ -11,7 +11,7 @@ public sealed class MisbehavingTests
     public void EachMisbehavingTestIsReportedWithinItsBudgetAndTheOthersStillRun()
     {
         var outdir = Paths.NewTempDir("misbehaving");
-        var budget = new RunOptions { Timeout = TimeSpan.FromSeconds(5) }.WorkerBudget;
+        var budget = new ExplorationOptions { Timeout = TimeSpan.FromSeconds(5) }.WorkerBudget;
 
         var (code, _, _) = CliTests.Run("test", Paths.Misbehaving, "-t", "5", "-i", "100", "--seed", "1", "-o", outdir);
 

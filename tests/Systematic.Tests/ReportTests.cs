@@ -71,7 +71,7 @@ public sealed class ReportTests(CatalogFixture catalog)
 
     private (FailureDocument Failure, string Markdown) Fail(string test)
     {
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5 }).Run(catalog.Test(test), Paths.NewTempDir(test));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 5 }).Run(catalog.Test(test), Paths.NewTempDir(test));
         Assert.Equal(Outcome.Bug, outcome.Outcome);
         var json = File.ReadAllText(Path.Combine(outcome.ReportDir!, FailureReport.JsonFile));
         var failure = JsonSerializer.Deserialize<FailureDocument>(json, Reader)!;
@@ -97,7 +97,7 @@ public sealed class ReplayAssertTests(CatalogFixture catalog)
     [Fact]
     public void ReproducesReturnsForARecordedFailureAndThrowsWhenTheRecordSaysAnotherFailure()
     {
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 21 }).Run(catalog.Test("ReentrantBuggy"), Paths.NewTempDir("assert"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 21 }).Run(catalog.Test("ReentrantBuggy"), Paths.NewTempDir("assert"));
 
         var result = ReplayAssert.Reproduces(outcome.ReportDir!);
 

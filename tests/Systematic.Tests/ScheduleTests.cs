@@ -13,7 +13,7 @@ public sealed class ScheduleTests(CatalogFixture catalog)
     [InlineData("EarlyReturnBuggy", 0)]
     public void TheMinimalScheduleHasThePreemptionsTheBugNeeds(string name, int needed)
     {
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 1 }).Run(catalog.Test(name), Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 1 }).Run(catalog.Test(name), Paths.NewTempDir(name));
 
         var fewest = outcome.Minimal?.Stats.Preemptions ?? outcome.Schedule!.Preemptions;
         Assert.Equal(needed, fewest);
@@ -28,7 +28,7 @@ public sealed class ScheduleTests(CatalogFixture catalog)
     [InlineData("LockCycle3Buggy", "`TransferBuggyAsync#2` is preempted right after taking `accountB` at LockCycle3.cs:55; `TransferBuggyAsync#1` runs and takes `accountA` at LockCycle3.cs:55.")]
     public void EachPreemptionIsToldWithTaskResourceAndLine(string name, string line)
     {
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 1 }).Run(catalog.Test(name), Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 1 }).Run(catalog.Test(name), Paths.NewTempDir(name));
 
         Assert.Contains(line, outcome.Minimal!.Stats.Narration);
         Assert.Contains("- " + line, File.ReadAllText(Path.Combine(outcome.ReportDir!, FailureReport.MarkdownFile)), StringComparison.Ordinal);
@@ -38,7 +38,7 @@ public sealed class ScheduleTests(CatalogFixture catalog)
     [Fact]
     public void ABoundedSearchCoversEveryScheduleWithinItsBound()
     {
-        var runner = new TestRunner(new RunOptions { PreemptionBound = 2, Iterations = 100_000 });
+        var runner = new TestRunner(new ExplorationOptions { PreemptionBound = 2, Iterations = 100_000 });
         var fixedOutcome = runner.Run(catalog.Test("LockOrderFixed"), Paths.NewTempDir("bounded"));
         var coverage = fixedOutcome.Bounded!;
         Assert.Equal(Outcome.Passed, fixedOutcome.Outcome);
@@ -48,7 +48,7 @@ public sealed class ScheduleTests(CatalogFixture catalog)
         Assert.Equal($"no bug in any of {coverage.Schedules:N0} schedules with at most 2 preemptions", coverage.Statement);
 
         // Fewer schedules within a smaller bound, and the same ones first.
-        var one = new TestRunner(new RunOptions { PreemptionBound = 1, Iterations = 100_000 }).Run(catalog.Test("LockOrderFixed"), Paths.NewTempDir("bounded")).Bounded!;
+        var one = new TestRunner(new ExplorationOptions { PreemptionBound = 1, Iterations = 100_000 }).Run(catalog.Test("LockOrderFixed"), Paths.NewTempDir("bounded")).Bounded!;
         Assert.Equal(coverage.ByPreemptions.Take(2), one.ByPreemptions);
 
         var buggy = runner.Run(catalog.Test("LockOrderBuggy"), Paths.NewTempDir("bounded"));

@@ -86,7 +86,7 @@ public sealed class SolutionTests
         }
 
         Assert.Equal(["MutualHandOverBuggy", "MutualHandOverFixed"], prepared.Tests.Select(t => t.ShortName));
-        var outcome = new TestRunner(new RunOptions { Iterations = 300, Seed = 1 }).Run(prepared.Tests[0], Paths.NewTempDir("xunit-run"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 300, Seed = 1 }).Run(prepared.Tests[0], Paths.NewTempDir("xunit-run"));
         Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
     }
 
@@ -97,7 +97,7 @@ public sealed class SolutionTests
         var test = Prepared.Value.Tests.Single(t => t.ShortName == name);
         Assert.Equal(kind, test.Expected);
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 4_000_037 }).Run(test, Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 4_000_037 }).Run(test, Paths.NewTempDir(name));
 
         Assert.True(outcome.Outcome == Outcome.Bug, $"no bug in {outcome.Iterations} iterations");
         Assert.True(kind == outcome.Kind, $"{outcome.Kind}: {outcome.Diagnosis?.Sentence}");
@@ -120,7 +120,7 @@ public sealed class SolutionTests
     {
         var test = Prepared.Value.Tests.Single(t => t.ShortName == name);
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 4_000_037 }).Run(test, Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 4_000_037 }).Run(test, Paths.NewTempDir(name));
 
         Assert.True(outcome.Outcome == Outcome.Passed, outcome.Diagnosis?.Sentence);
         Assert.Equal(1000, outcome.Iterations);
@@ -161,7 +161,7 @@ public sealed class SolutionTests
     {
         var test = Prepared.Value.Tests.Single(t => t.ShortName == "ReloadReentryBuggy");
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 100, Seed = 2 }).Run(test, Paths.NewTempDir("primitive"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 100, Seed = 2 }).Run(test, Paths.NewTempDir("primitive"));
 
         Assert.Equal(["FareCache._sync"], outcome.Diagnosis!.Resources);
         Assert.Contains("FareCache.cs:", outcome.Diagnosis.Sentence, StringComparison.Ordinal);
@@ -174,7 +174,7 @@ public sealed class SolutionTests
     {
         var test = Prepared.Value.Tests.Single(t => t.ShortName == "EmptyScheduleBuggy");
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 100, Seed = 2 }).Run(test, Paths.NewTempDir("promise"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 100, Seed = 2 }).Run(test, Paths.NewTempDir("promise"));
 
         Assert.Equal(FailureKind.Deadlock, outcome.Kind);
         Assert.StartsWith("`CountShowsAsync` awaits `TaskCompletionSource ScheduleWarmup._ready (Warmup.cs:6)` at Warmup.cs:", outcome.Diagnosis!.Sentence, StringComparison.Ordinal);
@@ -202,7 +202,7 @@ public sealed class SolutionTests
 
         Assert.Contains(third.Notes, n => n.Contains("damaged (Booking.Core.dll has 0 bytes", StringComparison.Ordinal));
         Assert.True(Instrumentation.Instrumenter.IsInstrumented(library));
-        var outcome = new TestRunner(new RunOptions { Iterations = 50, Seed = 1 }).Run(third.Tests.Single(t => t.ShortName == "DeclinedCardBuggy"), Paths.NewTempDir("rebuilt"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 50, Seed = 1 }).Run(third.Tests.Single(t => t.ShortName == "DeclinedCardBuggy"), Paths.NewTempDir("rebuilt"));
         Assert.Equal(FailureKind.Leak, outcome.Kind);
     }
 

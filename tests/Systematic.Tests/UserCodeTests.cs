@@ -62,7 +62,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 3_000_017 }).Run(test, Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 3_000_017 }).Run(test, Paths.NewTempDir(name));
 
         Assert.True(outcome.Outcome == Outcome.Bug, $"no bug in {outcome.Iterations} iterations");
         Assert.True(kind == outcome.Kind, $"{outcome.Kind}: {outcome.Diagnosis?.Sentence}");
@@ -89,7 +89,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 3_000_017 }).Run(test, Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 3_000_017 }).Run(test, Paths.NewTempDir(name));
 
         Assert.True(outcome.Outcome == Outcome.Passed, outcome.Diagnosis?.Sentence);
         Assert.Equal(1000, outcome.Iterations);
@@ -100,7 +100,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "PulseInsteadOfPulseAllBuggy");
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5 }).Run(test, Paths.NewTempDir("pulse"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 5 }).Run(test, Paths.NewTempDir("pulse"));
 
         Assert.Equal(FailureKind.LostWakeup, outcome.Kind);
         Assert.Equal(["HandoffQueue._sync"], outcome.Diagnosis!.Resources);
@@ -119,7 +119,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 200, Seed = 5 }).Run(test, Paths.NewTempDir(name));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 200, Seed = 5 }).Run(test, Paths.NewTempDir(name));
 
         Assert.Equal(FailureKind.SelfDeadlock, outcome.Kind);
         Assert.Equal([resource], outcome.Diagnosis!.Resources);
@@ -134,7 +134,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "DiningPhilosophersBuggy");
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = seed, Minimize = false }).Run(test, Paths.NewTempDir("directed"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = seed, Minimize = false }).Run(test, Paths.NewTempDir("directed"));
 
         Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
         Assert.Equal(1, outcome.PredictedAt);
@@ -155,7 +155,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "SixDinersInTurns");
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 100, Seed = 5 }).Run(test, Paths.NewTempDir("six"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 100, Seed = 5 }).Run(test, Paths.NewTempDir("six"));
 
         Assert.Equal(FailureKind.PotentialLockOrderDeadlock, outcome.Kind);
         Assert.Equal(1, outcome.PredictedAt);
@@ -167,7 +167,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "TransferCycleBuggy");
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 11 }).Run(test, Paths.NewTempDir("names"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 11 }).Run(test, Paths.NewTempDir("names"));
 
         var diagnosis = outcome.Diagnosis!;
         Assert.Equal(3, diagnosis.Resources.Count);
@@ -184,7 +184,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == name);
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5 }).Run(test, Paths.NewTempDir("startnew"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 5 }).Run(test, Paths.NewTempDir("startnew"));
 
         Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
         Assert.Equal([first, second], outcome.Diagnosis!.Cycle.Select(link => link.Waiter).Order(StringComparer.Ordinal));
@@ -197,8 +197,8 @@ public sealed class UserCodeTests
         var undeclared = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "LeftoverJobUndeclared");
         var declared = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "LeftoverJobDeclared");
 
-        var inferred = new TestRunner(new RunOptions { Iterations = 1000, Seed = 2 }).Run(undeclared, Paths.NewTempDir("undeclared"));
-        var pass = new TestRunner(new RunOptions { Iterations = 1000, Seed = 2 }).Run(declared, Paths.NewTempDir("declared"));
+        var inferred = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 2 }).Run(undeclared, Paths.NewTempDir("undeclared"));
+        var pass = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 2 }).Run(declared, Paths.NewTempDir("declared"));
 
         // _free is released in TakeAsync, which never takes it; _queued in PostAsync: counts, not locks.
         Assert.True(inferred.Outcome == Outcome.Passed, inferred.Diagnosis?.Sentence);
@@ -213,7 +213,7 @@ public sealed class UserCodeTests
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "SlotUnderMutexBuggy");
 
-        var outcome = new TestRunner(new RunOptions { Iterations = 1000, Seed = 5 }).Run(test, Paths.NewTempDir("signal"));
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 5 }).Run(test, Paths.NewTempDir("signal"));
 
         Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
         Assert.Equal(["ReportSpool._mutex", "ReportSpool._slots"], outcome.Diagnosis!.Resources.Order(StringComparer.Ordinal));
@@ -230,8 +230,8 @@ public sealed class UserCodeTests
         var sequential = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "OppositeOrdersInSequence");
         var concurrent = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "OppositeOrdersRarelyInterleaved");
 
-        var latent = new TestRunner(new RunOptions { Iterations = 300, Seed = 1 }).Run(sequential, Paths.NewTempDir("latent"));
-        var real = new TestRunner(new RunOptions { Iterations = 1000, Seed = 1 }).Run(concurrent, Paths.NewTempDir("real"));
+        var latent = new TestRunner(new ExplorationOptions { Iterations = 300, Seed = 1 }).Run(sequential, Paths.NewTempDir("latent"));
+        var real = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 1 }).Run(concurrent, Paths.NewTempDir("real"));
 
         Assert.Equal(FailureKind.PotentialLockOrderDeadlock, latent.Kind);
         Assert.Equal(["OrderBook._asks", "OrderBook._bids"], latent.Diagnosis!.Resources.Order(StringComparer.Ordinal));

@@ -14,7 +14,7 @@ internal static class BoundedExploration
     /// takes (any failure when null), runs out of schedules or budget, or <paramref name="cancellation"/> fires. A failure
     /// not accepted ends Coyote's engine; the search goes on in a new one from where it was.
     /// </summary>
-    public static BoundedFailure? Run(TestCase test, RunOptions options, BoundedSearch search, Func<Diagnosis, bool>? accept = null, ISet<string>? uncontrolled = null, CancellationToken cancellation = default)
+    public static BoundedFailure? Run(TestCase test, ExplorationOptions options, BoundedSearch search, Func<Diagnosis, bool>? accept = null, ISet<string>? uncontrolled = null, CancellationToken cancellation = default)
     {
         while (!search.Exhausted && !search.BudgetReached && !cancellation.IsCancellationRequested)
         {

@@ -89,7 +89,7 @@ public sealed record SummaryOptions(uint Iterations, string Strategy, uint? Stra
 {
     /// <summary>Records <paramref name="options"/>.</summary>
     public static SummaryOptions From(RunOptions options) =>
-        new(options.Iterations, options.Strategy ?? "portfolio", options.StrategyBound, options.Seed, options.MaxSteps, options.Timeout?.TotalSeconds, options.Filter);
+        new(options.Exploration.Iterations, options.Exploration.Strategy ?? StrategyTable.Portfolio, options.Exploration.StrategyBound, options.Exploration.Seed, options.Exploration.MaxSteps, options.Exploration.Timeout?.TotalSeconds, options.Filter);
 }
 
 /// <summary>An assembly of a run: as named, as run, what preparing it did, and every assembly it reaches with what preparation did with it.</summary>
