@@ -69,6 +69,7 @@ internal static class CommandLine
                     Predict = !parse.GetValue(noPredict),
                     Minimize = !parse.GetValue(noMinimize),
                 },
+                ReplayTool = ReplayTool(),
                 OutDir = parse.GetValue(outdir)!,
                 Filter = parse.GetValue(filter),
                 Workers = parse.GetValue(workers),
@@ -134,6 +135,23 @@ internal static class CommandLine
         worker.SetAction(parse => Guard(error, () => WorkerCommand.Serve(parse.GetValue(workerCpu), Console.In, output)));
 
         return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, prepare, worker };
+    }
+
+    /// <summary>
+    /// How the reader of a report runs this command: from a checkout of Systematic's repository (this build lies under
+    /// its <c>src/Systematic.Cli</c>), <c>dotnet run --project ... --</c>; installed as a tool, <c>systematic</c>.
+    /// </summary>
+    internal static string ReplayTool()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (dir.Name == "Systematic.Cli" && File.Exists(Path.Combine(dir.FullName, "Systematic.Cli.csproj")))
+            {
+                return $"dotnet run --project {FailureReport.Quote(dir.FullName)} --";
+            }
+        }
+
+        return FailureReport.DefaultTool;
     }
 
     /// <summary>Parses a non-negative whole number, or records an error in the option's own words.</summary>

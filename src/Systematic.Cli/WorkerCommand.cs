@@ -61,7 +61,7 @@ internal static class WorkerCommand
             {
                 output.WriteLine($"{WorkerProtocol.ProgressPrefix}{progress.Iterations}");
                 output.Flush();
-            });
+            }, request.ReplayTool);
             var outcome = runner.Run(test, request.RunDir, current.Token);
             outcome = outcome with { Workers = [new WorkerRun(outcome.Seed, outcome.Iterations, outcome.Elapsed, CpuAffinity.OfAllThreads()) { Process = Environment.ProcessId }] };
             output.WriteLine(WorkerProtocol.Write(outcome));

@@ -9,6 +9,9 @@ public sealed record RunOptions
     /// <summary>Gets how each test is explored.</summary>
     public ExplorationOptions Exploration { get; init; } = new();
 
+    /// <summary>Gets how a reader of the reports runs Systematic, for the replay commands they print (the command line that runs knows: <c>systematic</c>, or <c>dotnet run --project ... --</c> in a checkout).</summary>
+    public string ReplayTool { get; init; } = FailureReport.DefaultTool;
+
     /// <summary>Gets the report folder. The default is <c>coyote-reports</c>.</summary>
     public string OutDir { get; init; } = "coyote-reports";
 

@@ -50,7 +50,7 @@ public sealed class RunSession(RunOptions options)
         var items = Enumerable.Range(0, tests.Count).SelectMany(t => Enumerable.Range(0, split).Select(k => (Test: t, Part: k))).ToList();
         var baseSeed = options.Exploration.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
         var collector = new Collector(tests.Count, split, options.Baseline, done, sofar => this.WriteSummary(runId, runDir, started, sofar, assemblies, interrupted: false, finished: false, reports: false));
-        var runner = new TestRunner(options.Exploration, progress);
+        var runner = new TestRunner(options.Exploration, progress, options.ReplayTool);
         using var pool = this.CreatePool(items.Count);
 
         this.ForEachPart(items.Count, item =>
@@ -62,7 +62,7 @@ public sealed class RunSession(RunOptions options)
             }
 
             var partOptions = this.PartOptions(part, split, baseSeed);
-            var outcome = Explore(tests[index], () => pool is not null ? pool.Run(tests[index], partOptions, runDir, progress, cancellation) : runner.Run(tests[index], runDir, cancellation));
+            var outcome = Explore(tests[index], () => pool is not null ? pool.Run(tests[index], partOptions, runDir, options.ReplayTool, progress, cancellation) : runner.Run(tests[index], runDir, cancellation));
             collector.Add(index, part, outcome);
         });
 

@@ -14,7 +14,7 @@ namespace Systematic.Harness;
 public sealed record Progress(string Test, long Iterations, TimeSpan Elapsed);
 
 /// <summary>Explores one test under Coyote's TestingEngine and explains what it finds.</summary>
-public sealed class TestRunner(ExplorationOptions options, Action<Progress>? progress = null)
+public sealed class TestRunner(ExplorationOptions options, Action<Progress>? progress = null, string replayTool = FailureReport.DefaultTool)
 {
     /// <summary>Gets the options.</summary>
     public ExplorationOptions Options { get; } = options;
@@ -242,7 +242,7 @@ public sealed class TestRunner(ExplorationOptions options, Action<Progress>? pro
             Minimal = minimal,
             Elapsed = clock.Elapsed,
         };
-        var folder = FailureReport.Write(runDir, test, outcome, found.Log, found.Trace, found.Readable, new MinimalRun(found.Trace, found.Log));
+        var folder = FailureReport.Write(runDir, test, outcome, found.Log, found.Trace, found.Readable, new MinimalRun(found.Trace, found.Log), tool: replayTool);
         return outcome with { ReportDir = folder };
     }
 
@@ -329,7 +329,7 @@ public sealed class TestRunner(ExplorationOptions options, Action<Progress>? pro
 
         clock.Stop();
         outcome = outcome with { Minimal = minimal?.Info, Elapsed = clock.Elapsed };
-        var folder = FailureReport.Write(runDir, test, outcome, log, trace, readable, minimal is { } m ? new MinimalRun(m.Trace, m.Log) : null, plan);
+        var folder = FailureReport.Write(runDir, test, outcome, log, trace, readable, minimal is { } m ? new MinimalRun(m.Trace, m.Log) : null, plan, replayTool);
         return outcome with { ReportDir = folder };
     }
 

@@ -27,10 +27,10 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Explores <paramref name="test"/> in an idle worker (or a new one) and returns its outcome.</summary>
-    public TestOutcome Run(TestCase test, ExplorationOptions options, string runDir, Action<Progress>? progress, CancellationToken cancellation)
+    public TestOutcome Run(TestCase test, ExplorationOptions options, string runDir, string replayTool, Action<Progress>? progress, CancellationToken cancellation)
     {
         var worker = this.Take();
-        var (outcome, reusable) = worker.Run(test, options, runDir, progress, cancellation);
+        var (outcome, reusable) = worker.Run(test, options, runDir, replayTool, progress, cancellation);
         if (reusable)
         {
             this.idle.Add(worker);
@@ -152,7 +152,7 @@ public sealed class WorkerPool : IDisposable
         public int? Cpu { get; }
 
         /// <summary>Runs one test; returns its outcome and whether the worker can take another.</summary>
-        public (TestOutcome Outcome, bool Reusable) Run(TestCase test, ExplorationOptions options, string runDir, Action<Progress>? progress, CancellationToken cancellation)
+        public (TestOutcome Outcome, bool Reusable) Run(TestCase test, ExplorationOptions options, string runDir, string replayTool, Action<Progress>? progress, CancellationToken cancellation)
         {
             lock (this.errors)
             {
@@ -160,7 +160,7 @@ public sealed class WorkerPool : IDisposable
             }
 
             var clock = Stopwatch.StartNew();
-            var request = new WorkRequest(test.Assembly.Path, test.Assembly.SourcePath, test.Name, runDir, options);
+            var request = new WorkRequest(test.Assembly.Path, test.Assembly.SourcePath, test.Name, runDir, options, replayTool);
             try
             {
                 this.process.StandardInput.WriteLine(WorkerProtocol.Write(request));

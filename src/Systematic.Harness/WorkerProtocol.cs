@@ -47,4 +47,5 @@ public static class WorkerProtocol
 /// <param name="Test">The test's full name.</param>
 /// <param name="RunDir">The run folder failure folders are written into.</param>
 /// <param name="Options">How to explore.</param>
-public sealed record WorkRequest(string Assembly, string Source, string Test, string RunDir, ExplorationOptions Options);
+/// <param name="ReplayTool">How the reports' readers run Systematic, for the replay commands.</param>
+public sealed record WorkRequest(string Assembly, string Source, string Test, string RunDir, ExplorationOptions Options, string ReplayTool = FailureReport.DefaultTool);

@@ -22,7 +22,7 @@ public static class FailureReport
     public const string MarkdownFile = "report.md";
 
     /// <summary>Writes the folder under <paramref name="runDir"/> and returns its path.</summary>
-    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, MinimalRun? minimalRun = null, DirectedPlan? plan = null)
+    public static string Write(string runDir, TestCase test, TestOutcome outcome, IterationLog? log, string trace, string readable, MinimalRun? minimalRun = null, DirectedPlan? plan = null, string tool = DefaultTool)
     {
         var folder = RunFolder.Unique(runDir, SafeName(test.FolderName));
         var tracePath = Path.Combine(folder, TraceFile);
@@ -45,7 +45,7 @@ public static class FailureReport
         }
 
         var minimalPath = outcome.Minimal is { } m ? Path.Combine(folder, m.Trace) : null;
-        var document = Document(test, outcome, (test.Body is null ? Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile)) : DelegateCommands(folder, test.Name))) with
+        var document = Document(test, outcome, (test.Body is null ? Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile), tool) : DelegateCommands(folder, test.Name))) with
         {
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0 && outcome.Kind != FailureKind.Uncontrolled,
@@ -53,7 +53,7 @@ public static class FailureReport
             MinimalLog = minimalRun?.Log is { } shortest ? LogDocument.From(shortest) : null,
             Schedule = outcome.Schedule,
             Minimal = outcome.Minimal,
-            MinimalReplay = minimalPath is null ? null : test.Body is null ? Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name) : DelegateCommands(minimalPath, test.Name),
+            MinimalReplay = minimalPath is null ? null : test.Body is null ? Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name, tool: tool) : DelegateCommands(minimalPath, test.Name),
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
         AtomicFile.Write(Path.Combine(folder, MarkdownFile), FailureMarkdown.Render(document, log, minimalRun?.Log));
@@ -122,14 +122,14 @@ public static class FailureReport
     /// </summary>
     public static readonly string StockCoyote = $"dotnet tool exec Microsoft.Coyote.CLI@{Replayer.CoyoteVersion} --allow-roll-forward -y --";
 
-    /// <summary>Gets the exact replay commands for a failure.</summary>
-    public static ReplayCommands Commands(string folder, string assembly, string trace, string test, string? plan = null)
+    /// <summary>The command that runs Systematic when whoever writes a report does not say (an installed tool).</summary>
+    public const string DefaultTool = "systematic";
+
+    /// <summary>Gets the exact replay commands for a failure; <paramref name="tool"/> is how the reader runs Systematic (<see cref="DefaultTool"/>, or what the command line that ran knows: <c>dotnet run --project ... --</c>).</summary>
+    public static ReplayCommands Commands(string folder, string assembly, string trace, string test, string? plan = null, string tool = DefaultTool)
     {
-        var cli = CoyoteCli.FindManifestRoot() is { } root && File.Exists(Path.Combine(root, "src", "Systematic.Cli", "Systematic.Cli.csproj"))
-            ? $"dotnet run --project {Quote(Path.Combine(root, "src", "Systematic.Cli"))} --"
-            : "systematic";
         return new ReplayCommands(
-            $"{cli} replay {Quote(folder)}",
+            $"{tool} replay {Quote(folder)}",
             $"{(plan is null ? "" : $"{DirectedPlan.Variable}={Quote(plan)} ")}{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
 
@@ -223,7 +223,7 @@ public static class FailureReport
         return safe.Length == 0 ? "test" : safe;
     }
 
-    private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+    internal static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? $"\"{path}\"" : path;
 }
 
 /// <summary>The minimal schedule's trace and recording, for its files and its timeline.</summary>
