@@ -63,7 +63,7 @@ internal sealed class ProgressPrinter(TextWriter output, int total, TimeSpan? pe
             Outcome.Passed => $"passed {outcome.Iterations} iterations",
             _ => $"error: {outcome.Error}",
         };
-        var expected = outcome.Expected is { } e ? $"expected {e}" : "expected pass";
+        var expected = $"expected {OutcomeNames.Expected(outcome.Expected)}";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mark} [{index}/{count}] {Short(outcome.Test)}: {what} ({expected}, {outcome.Elapsed.TotalSeconds:0.00}s)"));
         if (outcome.Uncontrolled.Count > 0)
         {

@@ -11,9 +11,9 @@ internal static class SummaryTable
         var rows = result.Outcomes.Select(o => new[]
         {
             o.Test.Split('.')[^1],
-            o.Outcome.ToString().ToLowerInvariant(),
+            o.Outcome.Name(),
             o.Kind?.ToString() ?? "",
-            o.Expected?.ToString() ?? "pass",
+            OutcomeNames.Expected(o.Expected),
             o.FirstBugIteration?.ToString(CultureInfo.InvariantCulture) ?? "",
             o.Iterations.ToString(CultureInfo.InvariantCulture),
             o.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture),

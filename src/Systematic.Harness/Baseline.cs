@@ -49,10 +49,9 @@ public sealed record Baseline
         var existing = File.Exists(path) ? Read(path) : new Baseline();
         var accepted = existing.Accepted.ToList();
         var added = 0;
-        foreach (var test in summary.Tests.Where(t => t.Outcome == "bug" && !t.ExpectationMet && t.Kind is not null))
+        foreach (var test in summary.Tests)
         {
-            var kind = Enum.Parse<FailureKind>(test.Kind!);
-            if (!accepted.Any(a => a.Test == test.Test && a.Kind == kind))
+            if (test is { Outcome: Outcome.Bug, ExpectationMet: false, Kind: { } kind } && !accepted.Any(a => a.Test == test.Test && a.Kind == kind))
             {
                 accepted.Add(new AcceptedFinding(test.Test, kind, test.Diagnosis));
                 added++;

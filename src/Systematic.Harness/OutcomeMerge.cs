@@ -32,7 +32,7 @@ internal static class OutcomeMerge
             return parts[0];
         }
 
-        return Primary(parts, p => Enum.TryParse<Outcome>(p.Outcome, ignoreCase: true, out var outcome) ? outcome : Outcome.Passed) with
+        return Primary(parts, p => p.Outcome) with
         {
             Iterations = parts.Sum(p => p.Iterations),
             Seconds = parts.Max(p => p.Seconds),

@@ -50,7 +50,7 @@ public sealed class ReportFormatTests
         Assert.Equal("Systematic", run.GetProperty("tool").GetProperty("driver").GetProperty("name").GetString());
         var ruleIds = run.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray().Select(r => r.GetProperty("id").GetString()).ToHashSet();
         var results = run.GetProperty("results").EnumerateArray().ToList();
-        Assert.Equal(summary.Tests.Count(t => t.Outcome == "bug"), results.Count);
+        Assert.Equal(summary.Tests.Count(t => t.Outcome == Outcome.Bug), results.Count);
         foreach (var result in results)
         {
             Assert.Contains(result.GetProperty("ruleId").GetString(), ruleIds);
@@ -207,7 +207,7 @@ public sealed class ReportFormatTests
         {
             Run = "abba",
             Options = new SummaryOptions(1, "portfolio", null, null, null, null, "out"),
-            Tests = [new SummaryTest(name, "bug", true, "LockOrderDeadlock", "LockOrderDeadlock", true, 1, 1, 1, "portfolio", 0.1, "x", failure.Sentence, ["a", "b"], null)],
+            Tests = [new SummaryTest(name, Outcome.Bug, true, FailureKind.LockOrderDeadlock, FailureKind.LockOrderDeadlock, true, 1, 1, 1, "portfolio", 0.1, "x", failure.Sentence, ["a", "b"], null)],
         };
         return (summary, new Dictionary<string, FailureDocument> { [name] = failure });
     }
@@ -234,7 +234,7 @@ public sealed class ReportFormatTests
         {
             Run = Hostile,
             Options = new SummaryOptions(1, "portfolio", null, null, null, null, Hostile),
-            Tests = [new SummaryTest(name, "bug", false, "LockOrderDeadlock", "pass", false, 1, 1, 1, "portfolio", 0.1, "x", failure.Sentence, [Hostile], null)],
+            Tests = [new SummaryTest(name, Outcome.Bug, false, FailureKind.LockOrderDeadlock, null, false, 1, 1, 1, "portfolio", 0.1, "x", failure.Sentence, [Hostile], null)],
         };
         return (summary, new Dictionary<string, FailureDocument> { [name] = failure });
     }

@@ -28,12 +28,12 @@ public sealed class RunPartsTests
     [Fact]
     public void MergingShardsLetsAnErrorSpeakForTheTestAndASingleLineStaysAsItIs()
     {
-        SummaryTest[] parts = [Line("bug", 10, 1.5, ["x"]), Line("error", 5, 0.5, []), Line("passed", 20, 2.5, ["w", "x"])];
+        SummaryTest[] parts = [Line(Outcome.Bug, 10, 1.5, ["x"]), Line(Outcome.Error, 5, 0.5, []), Line(Outcome.Passed, 20, 2.5, ["w", "x"])];
 
         var merged = OutcomeMerge.Of(parts);
         var single = OutcomeMerge.Of([parts[0]]);
 
-        Assert.Equal("error", merged.Outcome);
+        Assert.Equal(Outcome.Error, merged.Outcome);
         Assert.Equal(35, merged.Iterations);
         Assert.Equal(2.5, merged.Seconds);
         Assert.Equal(["w", "x"], merged.Uncontrolled);
@@ -67,7 +67,7 @@ public sealed class RunPartsTests
         {
             Run = "20250101-000000-abcd",
             Options = new SummaryOptions(10, "portfolio", null, 1, null, null, null),
-            Tests = [Line("bug", 10, 1.5, []) with { ExpectationMet = true, Kind = "Leak", Expected = "Leak", ReportDir = "Leaky.Test", Diagnosis = "A permit leaked" }, Line("passed", 10, 0.25, [])],
+            Tests = [Line(Outcome.Bug, 10, 1.5, []) with { ExpectationMet = true, Kind = FailureKind.Leak, Expected = FailureKind.Leak, ReportDir = "Leaky.Test", Diagnosis = "A permit leaked" }, Line(Outcome.Passed, 10, 0.25, [])],
         };
 
         var md = SummaryMarkdown.Render(summary);
@@ -87,7 +87,7 @@ public sealed class RunPartsTests
         {
             Run = "20250101-000000-abcd",
             Options = new SummaryOptions(10, "portfolio", null, 1, null, null, null),
-            Tests = [Line("bug", 10, 1.5, []) with { Kind = "Leak", Diagnosis = "Task `Worker#1` ends holding `pool` → a leak" }],
+            Tests = [Line(Outcome.Bug, 10, 1.5, []) with { Kind = FailureKind.Leak, Diagnosis = "Task `Worker#1` ends holding `pool` → a leak" }],
         };
 
         summary.Write(runDir);
@@ -110,6 +110,6 @@ public sealed class RunPartsTests
         Workers = [new WorkerRun(1, iterations, TimeSpan.FromSeconds(seconds), [0])],
     };
 
-    private static SummaryTest Line(string outcome, long iterations, double seconds, string[] uncontrolled) =>
-        new("T", outcome, false, null, "pass", outcome == "passed", iterations, null, 1, "portfolio", seconds, null, null, uncontrolled, null);
+    private static SummaryTest Line(Outcome outcome, long iterations, double seconds, string[] uncontrolled) =>
+        new("T", outcome, false, null, null, outcome == Outcome.Passed, iterations, null, 1, "portfolio", seconds, null, null, uncontrolled, null);
 }

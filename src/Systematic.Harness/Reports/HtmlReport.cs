@@ -40,7 +40,7 @@ internal static class HtmlReport
         foreach (var test in summary.Tests)
         {
             var anchor = failures.ContainsKey(test.Test) ? $"<a href=\"#{Anchor(test.Test)}\">{E(test.Test)}</a>" : E(test.Test);
-            html.Append("<tr><td>").Append(anchor).Append("</td><td>").Append(E(test.Outcome)).Append("</td><td>").Append(E(test.Kind ?? "")).Append("</td><td>").Append(E(test.Expected))
+            html.Append("<tr><td>").Append(anchor).Append("</td><td>").Append(E(test.Outcome.Name())).Append("</td><td>").Append(E(test.Kind?.ToString() ?? "")).Append("</td><td>").Append(E(OutcomeNames.Expected(test.Expected)))
                 .Append("</td><td class=\"").Append(test.ExpectationMet ? "ok\">yes" : "bad\">NO").Append("</td><td>").Append(test.FirstBugIteration?.ToString(CultureInfo.InvariantCulture) ?? "")
                 .Append("</td><td>").Append(test.Iterations.ToString(CultureInfo.InvariantCulture)).Append("</td><td>").Append(test.Seconds.ToString("0.00", CultureInfo.InvariantCulture)).Append("</td></tr>\n");
         }

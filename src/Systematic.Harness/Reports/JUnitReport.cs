@@ -11,8 +11,8 @@ internal static class JUnitReport
     public static string Render(SummaryDocument summary, IReadOnlyDictionary<string, FailureDocument> failures)
     {
         var cases = summary.Tests.Select(t => Case(t, failures.GetValueOrDefault(t.Test))).ToList();
-        var failed = summary.Tests.Count(t => !t.ExpectationMet && t.Outcome != "error");
-        var errors = summary.Tests.Count(t => t.Outcome == "error");
+        var failed = summary.Tests.Count(t => !t.ExpectationMet && t.Outcome != Outcome.Error);
+        var errors = summary.Tests.Count(t => t.Outcome == Outcome.Error);
         var time = summary.Tests.Sum(t => t.Seconds).ToString("0.000", CultureInfo.InvariantCulture);
         var suite = new XElement(
             "testsuite",
@@ -37,18 +37,18 @@ internal static class JUnitReport
             new XAttribute("name", Clean(dot > 0 ? test.Test[(dot + 1)..] : test.Test)),
             new XAttribute("time", test.Seconds.ToString("0.000", CultureInfo.InvariantCulture)));
         var details = Details(test, failure);
-        if (test.Outcome == "error")
+        if (test.Outcome == Outcome.Error)
         {
             element.Add(new XElement("error", new XAttribute("message", Clean(test.Error ?? "error")), new XAttribute("type", "HarnessError"), Clean(test.Error ?? "")));
         }
         else if (!test.ExpectationMet)
         {
-            var message = test.Outcome == "bug"
+            var message = test.Outcome == Outcome.Bug
                 ? $"{test.Kind}: {test.Diagnosis}"
-                : $"Expected {test.Expected}, but no bug was found in {test.Iterations} iterations.";
-            element.Add(new XElement("failure", new XAttribute("message", Clean(message)), new XAttribute("type", test.Kind ?? "ExpectationNotMet"), Clean(details)));
+                : $"Expected {OutcomeNames.Expected(test.Expected)}, but no bug was found in {test.Iterations} iterations.";
+            element.Add(new XElement("failure", new XAttribute("message", Clean(message)), new XAttribute("type", test.Kind?.ToString() ?? "ExpectationNotMet"), Clean(details)));
         }
-        else if (test.Outcome == "bug")
+        else if (test.Outcome == Outcome.Bug)
         {
             element.Add(new XElement("system-out", Clean((test.Accepted ? "Accepted by the baseline. " : "Caught as declared. ") + details)));
         }
@@ -59,7 +59,7 @@ internal static class JUnitReport
     private static string Details(SummaryTest test, FailureDocument? failure)
     {
         var text = new StringBuilder();
-        text.Append("Kind: ").Append(test.Kind ?? "none").Append("; expected: ").AppendLine(test.Expected);
+        text.Append("Kind: ").Append(test.Kind?.ToString() ?? "none").Append("; expected: ").AppendLine(OutcomeNames.Expected(test.Expected));
         if (test.Diagnosis is { } diagnosis)
         {
             text.AppendLine(diagnosis);

@@ -42,20 +42,21 @@ internal static class SarifReport
         }
 
         var results = new JsonArray();
-        foreach (var test in summary.Tests.Where(t => t.Outcome == "bug" && t.Kind is not null))
+        foreach (var test in summary.Tests.Where(t => t.Outcome == Outcome.Bug && t.Kind is not null))
         {
+            var kind = test.Kind!.Value.ToString();
             var failure = failures.GetValueOrDefault(test.Test);
             var (primary, related) = Locations(failure);
             var result = new JsonObject
             {
-                ["ruleId"] = test.Kind,
+                ["ruleId"] = kind,
                 ["level"] = test.ExpectationMet ? "note" : "error",
-                ["message"] = new JsonObject { ["text"] = $"{test.Test}: {test.Diagnosis ?? test.Kind}" },
+                ["message"] = new JsonObject { ["text"] = $"{test.Test}: {test.Diagnosis ?? kind}" },
                 ["locations"] = new JsonArray(primary.Select(p => (JsonNode)Location(p.Site, p.Text)).ToArray()),
                 ["properties"] = new JsonObject
                 {
                     ["test"] = test.Test,
-                    ["expected"] = test.Expected,
+                    ["expected"] = OutcomeNames.Expected(test.Expected),
                     ["accepted"] = test.Accepted,
                     ["reportDir"] = test.ReportDir,
                     ["replay"] = failure?.Replay.Systematic,

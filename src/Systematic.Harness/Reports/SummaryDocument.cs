@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Systematic.Harness;
 
@@ -76,9 +77,9 @@ public sealed record SummaryDocument
     {
         var all = tests.ToList();
         return interrupted ? Harness.ExitCode.Interrupted
-            : all.Any(t => t.Outcome == "error") ? Harness.ExitCode.InternalError
-            : all.Any(t => t.Outcome == "bug" && t.Expected == "pass" && !t.Accepted && t.Kind != nameof(FailureKind.Uncontrolled)) ? Harness.ExitCode.BugFound
-            : all.Any(t => t.Kind == nameof(FailureKind.Uncontrolled) && !t.ExpectationMet && !t.Accepted) ? Harness.ExitCode.Untestable
+            : all.Any(t => t.Outcome == Outcome.Error) ? Harness.ExitCode.InternalError
+            : all.Any(t => t.Outcome == Outcome.Bug && t.Expected is null && !t.Accepted && t.Kind != FailureKind.Uncontrolled) ? Harness.ExitCode.BugFound
+            : all.Any(t => t.Kind == FailureKind.Uncontrolled && !t.ExpectationMet && !t.Accepted) ? Harness.ExitCode.Untestable
             : all.Any(t => !t.ExpectationMet) ? Harness.ExitCode.ExpectationNotMet
             : Harness.ExitCode.Success;
     }
@@ -100,13 +101,13 @@ public sealed record SummaryAssembly(string Source, string Instrumented, IReadOn
         new(assembly.SourcePath, assembly.Path, assembly.Notes, assembly.Closure.Count == 0 ? null : assembly.Closure);
 }
 
-/// <summary>One test's line of <c>summary.json</c>.</summary>
+/// <summary>One test's line of <c>summary.json</c>: the outcome is written "passed", "bug" or "error"; <see cref="Expected"/> is null, written "pass", when the test must pass.</summary>
 public sealed record SummaryTest(
     string Test,
-    string Outcome,
+    [property: JsonConverter(typeof(OutcomeJsonConverter))] Outcome Outcome,
     bool Accepted,
-    string? Kind,
-    string Expected,
+    FailureKind? Kind,
+    [property: JsonConverter(typeof(ExpectedJsonConverter)), JsonIgnore(Condition = JsonIgnoreCondition.Never)] FailureKind? Expected,
     bool ExpectationMet,
     long Iterations,
     long? FirstBugIteration,
@@ -126,10 +127,10 @@ public sealed record SummaryTest(
     /// <summary>Converts an outcome; report folders are relative to the run folder.</summary>
     public static SummaryTest From(TestOutcome o, string runDir) => new(
         o.Test,
-        o.Outcome.ToString().ToLowerInvariant(),
+        o.Outcome,
         o.Accepted,
-        o.Kind?.ToString(),
-        o.Expected?.ToString() ?? "pass",
+        o.Kind,
+        o.Expected,
         o.ExpectationMet,
         o.Iterations,
         o.FirstBugIteration,

@@ -28,8 +28,8 @@ public static class SummaryMarkdown
     }
 
     private static void AppendRow(StringBuilder md, SummaryTest t) =>
-        md.Append("| ").Append(Markdown.Code(t.Test)).Append(" | ").Append(t.ExpectationMet ? "✅ " : "❌ ").Append(t.Outcome).Append(" | ")
-          .Append(t.Kind ?? "").Append(" | ").Append(t.Expected).Append(" | ").Append(t.FirstBugIteration?.ToString(CultureInfo.InvariantCulture) ?? "")
+        md.Append("| ").Append(Markdown.Code(t.Test)).Append(" | ").Append(t.ExpectationMet ? "✅ " : "❌ ").Append(t.Outcome.Name()).Append(" | ")
+          .Append(t.Kind?.ToString() ?? "").Append(" | ").Append(OutcomeNames.Expected(t.Expected)).Append(" | ").Append(t.FirstBugIteration?.ToString(CultureInfo.InvariantCulture) ?? "")
           .Append(" | ").Append(t.Iterations.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(t.Seconds.ToString("0.00", CultureInfo.InvariantCulture))
           .Append(" | ").Append(t.ReportDir is null ? "" : $"[report]({Uri.EscapeDataString(t.ReportDir)}/report.md)").AppendLine(" |");
 
