@@ -7,6 +7,7 @@ namespace Systematic.Tests;
 /// The fast tier: each rule of the classifier over a log built by hand, with the shape it names and a near miss it
 /// must not name, in milliseconds and without Coyote.
 /// </summary>
+[Trait("Tier", "Fast")]
 public sealed class ClassifierTests
 {
     private const string CoyoteDeadlock = "Deadlock detected. Op(3) and Op(5) are waiting to acquire a resource that is already acquired, but no other controlled operations are enabled.";

@@ -7,6 +7,7 @@ using Systematic.Harness;
 namespace Systematic.Tests;
 
 /// <summary>JUnit, SARIF and HTML outputs: their structure, escaping of hostile strings, and the HTML as a browser shows it.</summary>
+[Trait("Tier", "Fast")]
 [Collection("engine")]
 public sealed class ReportFormatTests
 {
@@ -113,16 +114,11 @@ public sealed class ReportFormatTests
         Assert.DoesNotContain("right after releasing <code>x</code>", html, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ChromiumFact]
     public void ReportHtmlShowsTheTimelineAndTheWaitForGraphInABrowser()
     {
-        const string Chromium = "/usr/bin/chromium";
-        if (!File.Exists(Chromium))
-        {
-            // .ci/run installs Chromium; on a developer machine without it, this check cannot run.
-            Assert.Null(Environment.GetEnvironmentVariable("CI"));
-            return;
-        }
+        const string Chromium = ChromiumFactAttribute.Path;
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs it (apt-get install chromium).");
 
         var page = Path.Combine(Run.Value, RunReports.HtmlFile);
         var shots = Path.Combine(Path.GetDirectoryName(Run.Value)!, "screenshots");
@@ -237,5 +233,23 @@ public sealed class ReportFormatTests
             Tests = [new SummaryTest(name, Outcome.Bug, false, FailureKind.LockOrderDeadlock, null, false, 1, 1, 1, "portfolio", 0.1, "x", failure.Sentence, [Hostile], null)],
         };
         return (summary, new Dictionary<string, FailureDocument> { [name] = failure });
+    }
+}
+
+/// <summary>
+/// A test that needs headless Chromium: skipped (never passed) on a machine without it, unless in CI, where
+/// <c>.ci/run</c> installs it and its absence is a failure.
+/// </summary>
+public sealed class ChromiumFactAttribute : FactAttribute
+{
+    /// <summary>Where Debian's <c>chromium</c> package puts the browser.</summary>
+    public const string Path = "/usr/bin/chromium";
+
+    public ChromiumFactAttribute()
+    {
+        if (!File.Exists(Path) && Environment.GetEnvironmentVariable("CI") is null)
+        {
+            this.Skip = $"needs headless Chromium at {Path} (apt-get install chromium; .ci/run installs it)";
+        }
     }
 }

@@ -3,6 +3,7 @@ using Systematic.Harness;
 namespace Systematic.Tests;
 
 /// <summary>The parts of a run, over hand-built outcomes and folders: no engine, no worker, milliseconds each.</summary>
+[Trait("Tier", "Fast")]
 public sealed class RunPartsTests
 {
     [Fact]

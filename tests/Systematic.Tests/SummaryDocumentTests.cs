@@ -4,6 +4,7 @@ using Systematic.Harness;
 namespace Systematic.Tests;
 
 /// <summary><c>summary.json</c> with typed outcomes, over hand-built documents: the same text as before, old files read, the verdict; no engine, milliseconds each.</summary>
+[Trait("Tier", "Fast")]
 public sealed class SummaryDocumentTests
 {
     /// <summary>A summary as builds before typed outcomes wrote it (the words of every outcome and expectation, a kind left out when none).</summary>
