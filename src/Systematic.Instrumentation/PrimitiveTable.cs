@@ -104,6 +104,13 @@ public sealed class PrimitiveTable
             return [];
         }
 
+        var found = MethodsOfDeclared(declared, assemblies);
+        return declared.SelectMany(spec => Mistakes(spec, found)).ToList();
+    }
+
+    /// <summary>The method names of each declared type that the assemblies define: its own, and those it inherits from types of the same assembly.</summary>
+    private static Dictionary<string, HashSet<string>> MethodsOfDeclared(IReadOnlyList<PrimitiveSpec> declared, IEnumerable<string> assemblies)
+    {
         var found = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var path in assemblies)
         {
@@ -112,9 +119,8 @@ public sealed class PrimitiveTable
                 using var module = ModuleDefinition.ReadModule(path, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
                 foreach (var type in module.GetTypes().Where(t => declared.Any(d => d.Type == t.FullName)))
                 {
-                    // Its own methods and those it inherits from types of the same assembly.
                     var methods = found.TryGetValue(type.FullName, out var known) ? known : found[type.FullName] = new HashSet<string>(StringComparer.Ordinal);
-                    for (TypeDefinition? t = type; t is not null; t = Base(t))
+                    for (TypeDefinition? t = type; t is not null; t = BaseInSameModule(t))
                     {
                         methods.UnionWith(t.Methods.Select(m => m.Name));
                     }
@@ -126,36 +132,35 @@ public sealed class PrimitiveTable
             }
         }
 
-        var problems = new List<string>();
-        foreach (var spec in declared)
-        {
-            if (!found.TryGetValue(spec.Type, out var methods))
-            {
-                problems.Add($"{spec.Origin} declares {spec.Type.Replace('/', '+')}, which no assembly the tests reach defines.");
-                continue;
-            }
+        return found;
+    }
 
-            // "Dispose" on a type without one: disposing the releaser an acquire returned gives the permit back.
-            foreach (var name in spec.Acquire.Concat(spec.Release.Where(r => !ReleaserNames.Contains(r))).Where(n => !methods.Contains(n)))
-            {
-                var candidates = methods.Where(m => !m.StartsWith('.') && !m.Contains('<', StringComparison.Ordinal) && !m.StartsWith("get_", StringComparison.Ordinal) && !m.StartsWith("set_", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
-                problems.Add($"{spec.Origin} declares {name} on {spec.Type.Replace('/', '+')}, which has no such method (it has {string.Join(", ", candidates)}).");
-            }
+    private static TypeDefinition? BaseInSameModule(TypeDefinition type)
+    {
+        try
+        {
+            return type.BaseType?.Resolve() is { } b && b.Module == type.Module ? b : null;
+        }
+        catch (AssemblyResolutionException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The mistakes in one declaration: a type no assembly defines, or an acquire or release name it has no method for.</summary>
+    private static IEnumerable<string> Mistakes(PrimitiveSpec spec, Dictionary<string, HashSet<string>> found)
+    {
+        if (!found.TryGetValue(spec.Type, out var methods))
+        {
+            return [$"{spec.Origin} declares {spec.Type.Replace('/', '+')}, which no assembly the tests reach defines."];
         }
 
-        return problems;
-
-        static TypeDefinition? Base(TypeDefinition type)
+        // "Dispose" on a type without one: disposing the releaser an acquire returned gives the permit back.
+        return spec.Acquire.Concat(spec.Release.Where(r => !ReleaserNames.Contains(r))).Where(n => !methods.Contains(n)).Select(name =>
         {
-            try
-            {
-                return type.BaseType?.Resolve() is { } b && b.Module == type.Module ? b : null;
-            }
-            catch (AssemblyResolutionException)
-            {
-                return null;
-            }
-        }
+            var candidates = methods.Where(m => !m.StartsWith('.') && !m.Contains('<', StringComparison.Ordinal) && !m.StartsWith("get_", StringComparison.Ordinal) && !m.StartsWith("set_", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+            return $"{spec.Origin} declares {name} on {spec.Type.Replace('/', '+')}, which has no such method (it has {string.Join(", ", candidates)}).";
+        });
     }
 
     /// <summary>Rebuilds a table from its specs (as a prepared copy records them).</summary>
