@@ -15,7 +15,7 @@ internal sealed class ProgressPrinter(TextWriter output, int total, TimeSpan? pe
 
     private readonly Lock gate = new();
 
-    public void Report(Progress progress)
+    public void Report(ExplorationProgress progress)
     {
         lock (this.gate)
         {
@@ -31,7 +31,7 @@ internal sealed class ProgressPrinter(TextWriter output, int total, TimeSpan? pe
         }
     }
 
-    private void ReportLocked(Progress progress)
+    private void ReportLocked(ExplorationProgress progress)
     {
         var left = perTest is { } t ? $", at most {(total - this.done) * t.TotalSeconds:0}s left" : "";
         var line = string.Create(CultureInfo.InvariantCulture, $"[{this.clock.Elapsed.TotalSeconds,5:0}s] {this.done}/{total} tests, {this.bugs} bug(s); {Short(progress.Test)}: {progress.Iterations} iterations{left}");

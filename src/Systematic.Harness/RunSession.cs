@@ -31,17 +31,11 @@ public sealed class RunSession(RunOptions options)
         return tests;
     }
 
-    /// <summary>
-    /// Spacing of the seeds of one test's parts when its iterations are split between workers (a prime, so that the
-    /// parts do not replay each other's schedules).
-    /// </summary>
-    private const uint PartSeedSpacing = 1_000_003u;
-
     /// <summary>How often a running session rewrites its summary.json.</summary>
     private static readonly TimeSpan ProgressSummaryInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>Runs <paramref name="tests"/>, reporting each outcome as it comes, and writes the summary.</summary>
-    public RunResult Run(IReadOnlyList<TestCase> tests, IReadOnlyList<PreparedAssembly> assemblies, Action<Progress>? progress, Action<TestOutcome, int, int>? done, CancellationToken cancellation)
+    public RunResult Run(IReadOnlyList<TestCase> tests, IReadOnlyList<PreparedAssembly> assemblies, Action<ExplorationProgress>? progress, Action<TestOutcome, int, int>? done, CancellationToken cancellation)
     {
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -78,7 +72,7 @@ public sealed class RunSession(RunOptions options)
     /// <summary>The options of one part of a split test: its own seed and its share of the iterations.</summary>
     private ExplorationOptions PartOptions(int part, int split, uint baseSeed) => split == 1 ? options.Exploration : options.Exploration with
     {
-        Seed = unchecked(baseSeed + ((uint)part * PartSeedSpacing)),
+        Seed = unchecked(baseSeed + ((uint)part * SeedSpacing.Part)),
         Iterations = (uint)Math.Ceiling(options.Exploration.Iterations / (double)split),
     };
 

@@ -10,11 +10,11 @@ using Systematic.Recording;
 
 namespace Systematic.Harness;
 
-/// <summary>Progress of the test being explored.</summary>
-public sealed record Progress(string Test, long Iterations, TimeSpan Elapsed);
+/// <summary>How far the exploration of a test has got (named apart from <see cref="System.Progress{T}"/>).</summary>
+public sealed record ExplorationProgress(string Test, long Iterations, TimeSpan Elapsed);
 
 /// <summary>Explores one test under Coyote's TestingEngine and explains what it finds.</summary>
-public sealed class TestRunner(ExplorationOptions options, Action<Progress>? progress = null, string replayTool = FailureReport.DefaultTool)
+public sealed class TestRunner(ExplorationOptions options, Action<ExplorationProgress>? progress = null, string replayTool = FailureReport.DefaultTool)
 {
     /// <summary>Gets the options.</summary>
     public ExplorationOptions Options { get; } = options;
@@ -137,7 +137,7 @@ public sealed class TestRunner(ExplorationOptions options, Action<Progress>? pro
         long done = 0;
         for (var segment = 0u; done < this.Options.Iterations; segment++)
         {
-            var explored = this.Explore(test, seed + (segment * SegmentSeedSpacing), this.Options.Iterations - done, done, graph, tried, clock, cancellation);
+            var explored = this.Explore(test, seed + (segment * SeedSpacing.Segment), this.Options.Iterations - done, done, graph, tried, clock, cancellation);
             uncontrolled.UnionWith(explored.Uncontrolled);
             var before = done;
             done += explored.Iterations;
@@ -246,8 +246,6 @@ public sealed class TestRunner(ExplorationOptions options, Action<Progress>? pro
         return outcome with { ReportDir = folder };
     }
 
-    /// <summary>Spacing of the seeds of exploration segments (a prime, so that segments do not replay each other's schedules).</summary>
-    private const uint SegmentSeedSpacing = 1_000_003u;
 
     /// <summary>Iterations the schedule a predicted cycle implies is tried for.</summary>
     private const uint DirectedIterations = 3;
@@ -274,7 +272,7 @@ public sealed class TestRunner(ExplorationOptions options, Action<Progress>? pro
             if (progress is not null && clock.Elapsed - lastReport > TimeSpan.FromMilliseconds(500))
             {
                 lastReport = clock.Elapsed;
-                progress(new Progress(test.Name, before + started, clock.Elapsed));
+                progress(new ExplorationProgress(test.Name, before + started, clock.Elapsed));
             }
         });
 

@@ -27,7 +27,7 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Explores <paramref name="test"/> in an idle worker (or a new one) and returns its outcome.</summary>
-    public TestOutcome Run(TestCase test, ExplorationOptions options, string runDir, string replayTool, Action<Progress>? progress, CancellationToken cancellation)
+    public TestOutcome Run(TestCase test, ExplorationOptions options, string runDir, string replayTool, Action<ExplorationProgress>? progress, CancellationToken cancellation)
     {
         var worker = this.Take();
         var (outcome, reusable) = worker.Run(test, options, runDir, replayTool, progress, cancellation);
@@ -152,7 +152,7 @@ public sealed class WorkerPool : IDisposable
         public int? Cpu { get; }
 
         /// <summary>Runs one test; returns its outcome and whether the worker can take another.</summary>
-        public (TestOutcome Outcome, bool Reusable) Run(TestCase test, ExplorationOptions options, string runDir, string replayTool, Action<Progress>? progress, CancellationToken cancellation)
+        public (TestOutcome Outcome, bool Reusable) Run(TestCase test, ExplorationOptions options, string runDir, string replayTool, Action<ExplorationProgress>? progress, CancellationToken cancellation)
         {
             lock (this.errors)
             {
@@ -180,7 +180,7 @@ public sealed class WorkerPool : IDisposable
                     if (line.StartsWith(WorkerProtocol.ProgressPrefix, StringComparison.Ordinal) &&
                         long.TryParse(line.AsSpan(WorkerProtocol.ProgressPrefix.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var iterations))
                     {
-                        progress?.Invoke(new Progress(test.Name, iterations, clock.Elapsed));
+                        progress?.Invoke(new ExplorationProgress(test.Name, iterations, clock.Elapsed));
                     }
                     else if (line.StartsWith(WorkerProtocol.ResultPrefix, StringComparison.Ordinal))
                     {
