@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 using Systematic.Harness.Exploration;
 using Systematic.Recording;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Benchmarks;

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Coyote;
 using Systematic.Benchmarks;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 // Benchmarks of Systematic, every ratio measured in this one run (the machines are shared and noisy).

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Benchmarks;

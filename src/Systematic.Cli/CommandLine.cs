@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 using Systematic.Harness.Preparation;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Systematic.Harness;
+using Systematic.Harness.Reports;
 
 namespace Systematic.Cli;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Cli;

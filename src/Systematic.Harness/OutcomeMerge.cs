@@ -1,3 +1,5 @@
+using Systematic.Harness.Reports;
+
 namespace Systematic.Harness;
 
 /// <summary>

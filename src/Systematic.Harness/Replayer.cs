@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Coyote;
 using Systematic.Analysis;
+using Systematic.Harness.Reports;
 using Systematic.Recording;
 
 namespace Systematic.Harness;

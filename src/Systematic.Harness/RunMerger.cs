@@ -1,3 +1,5 @@
+using Systematic.Harness.Reports;
+
 namespace Systematic.Harness;
 
 /// <summary>Combines the run folders of several jobs (shards of a CI matrix) into one run: one summary, every failure folder.</summary>

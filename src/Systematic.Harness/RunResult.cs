@@ -1,3 +1,5 @@
+using Systematic.Harness.Reports;
+
 namespace Systematic.Harness;
 
 /// <summary>The result of a whole <c>systematic test</c> run.</summary>

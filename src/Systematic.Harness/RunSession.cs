@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Systematic.Harness.Reports;
 
 namespace Systematic.Harness;
 

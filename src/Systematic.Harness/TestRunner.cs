@@ -6,6 +6,7 @@ using Microsoft.Coyote.Runtime;
 using Microsoft.Coyote.SystematicTesting;
 using Systematic.Analysis;
 using Systematic.Harness.Exploration;
+using Systematic.Harness.Reports;
 using Systematic.Recording;
 
 namespace Systematic.Harness;

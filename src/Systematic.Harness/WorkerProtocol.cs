@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Systematic.Harness.Reports;
 
 namespace Systematic.Harness;
 

@@ -1,3 +1,4 @@
+
 namespace Systematic.Recording;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 using Systematic.Harness.Preparation;
 using Systematic.Instrumentation;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Systematic.Cli;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Tests;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Tests;

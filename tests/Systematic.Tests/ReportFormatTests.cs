@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Xml.Linq;
 using Systematic.Analysis;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Tests;

@@ -1,3 +1,4 @@
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Tests;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Tests;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 using Systematic.Harness.Preparation;
 

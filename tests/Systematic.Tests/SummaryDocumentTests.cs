@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using Systematic.Harness.Reports;
 using Systematic.Harness;
 
 namespace Systematic.Tests;

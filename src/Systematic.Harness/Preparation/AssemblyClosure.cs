@@ -1,4 +1,5 @@
 using Mono.Cecil;
+using Systematic.Harness.Reports;
 using Systematic.Instrumentation;
 
 namespace Systematic.Harness.Preparation;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Systematic.Harness.Reports;
 
 namespace Systematic.Harness.Preparation;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Systematic.Harness.Reports;
 using Systematic.Instrumentation;
 using Systematic.Recording;
 

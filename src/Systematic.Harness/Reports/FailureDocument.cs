@@ -1,7 +1,7 @@
 using Systematic.Analysis;
 using Systematic.Recording;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>The contents of <c>failure.json</c>: the facts of one failure under a versioned schema.</summary>
 public sealed record FailureDocument

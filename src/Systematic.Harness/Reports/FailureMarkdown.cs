@@ -3,7 +3,7 @@ using System.Text;
 using Systematic.Analysis;
 using Systematic.Recording;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>
 /// Renders a failure folder's <c>report.md</c>: what happened, who holds and waits for what, the wait-for cycle, the

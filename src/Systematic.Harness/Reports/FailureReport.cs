@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Systematic.Analysis;
 using Systematic.Recording;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>Writes a failure's folder: the reproducible trace, Coyote's log, <c>failure.json</c> and <c>report.md</c>.</summary>
 public static class FailureReport

@@ -4,7 +4,7 @@ using System.Text;
 using Systematic.Analysis;
 using Systematic.Recording;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>
 /// The run's self-contained <c>report.html</c> (no script, no external font, stylesheet or image: it opens from disk):

@@ -3,7 +3,7 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>JUnit XML: one test case per Coyote test; a failure element for every test whose expectation was not met.</summary>
 internal static class JUnitReport

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>Escaping for Markdown text and code spans: names and messages from tests are never markup.</summary>
 internal static class Markdown

@@ -3,7 +3,7 @@ using System.Text;
 using Systematic.Analysis;
 using Systematic.Recording;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>The timeline as a Mermaid sequence diagram (renders on GitHub): tasks and resources are participants.</summary>
 internal static class MermaidTimeline

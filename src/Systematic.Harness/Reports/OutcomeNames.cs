@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>
 /// The words <c>summary.json</c>, the reports and the console use for an outcome (<c>passed</c>, <c>bug</c>,

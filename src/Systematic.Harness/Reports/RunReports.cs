@@ -1,4 +1,4 @@
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>The run-level report files: <c>summary.json</c>, <c>summary.md</c>, JUnit, SARIF and the HTML report.</summary>
 internal static class RunReports

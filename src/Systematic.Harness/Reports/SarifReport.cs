@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Systematic.Recording;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>
 /// SARIF 2.1.0: one result per failure, located at the source line of the waiting or leaking acquire, with the other

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Systematic.Harness;
+namespace Systematic.Harness.Reports;
 
 /// <summary>Renders <c>summary.md</c>: one table row per test, then the diagnoses.</summary>
 public static class SummaryMarkdown
