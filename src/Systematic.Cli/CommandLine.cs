@@ -27,7 +27,15 @@ internal static class CommandLine
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 
-    internal static RootCommand Build(TextWriter output, TextWriter error)
+    internal static RootCommand Build(TextWriter output, TextWriter error) =>
+        new("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.")
+        {
+            TestCommandLine(output, error), ListCommandLine(output, error), ReplayCommandLine(output, error), DoctorCommandLine(output, error),
+            MergeCommandLine(output, error), BaselineCommandLine(output, error), PrepareCommandLine(output, error), WorkerCommandLine(output, error),
+        };
+
+    /// <summary><c>systematic test</c>: explore, classify, report.</summary>
+    private static Command TestCommandLine(TextWriter output, TextWriter error)
     {
         var assemblies = new Argument<string[]>("assembly") { Arity = ArgumentArity.ZeroOrMore, Description = "Test assemblies with Coyote [Test] methods (default: the built-in catalog)." };
         var iterations = new Option<uint>("--iterations", "-i") { Description = "Iterations per test.", DefaultValueFactory = _ => 1000, CustomParser = r => Whole(r, "--iterations") ?? 0 };
@@ -38,7 +46,7 @@ internal static class CommandLine
         var seed = new Option<uint?>("--seed") { Description = "Random seed (default: a fresh one, printed and recorded).", CustomParser = r => Whole(r, "--seed") };
         var maxSteps = new Option<uint?>("--max-steps", "-ms") { Description = "Maximum scheduling steps per iteration.", CustomParser = r => Whole(r, "--max-steps") };
         var timeout = new Option<double?>("--timeout", "-t") { Description = "Wall-clock budget per test, in seconds.", CustomParser = r => Seconds(r, "--timeout") };
-        var outdir = new Option<string>("--outdir", "-o") { Description = "Report folder.", DefaultValueFactory = _ => "coyote-reports" };
+        var outdir = Outdir();
         var filter = new Option<string?>("--filter") { Description = "Run tests whose full name contains this text ('|' separates alternatives)." };
         var workers = new Option<int>("--workers") { Description = "Tests run at once, each in a worker process of its own.", DefaultValueFactory = _ => Environment.ProcessorCount, CustomParser = r => (int)Math.Min(int.MaxValue, Whole(r, "--workers") ?? 0) };
         var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (e.g. 2/4): tests are dealt to shards in declaration order, so N jobs cover them once." };
@@ -83,23 +91,49 @@ internal static class CommandLine
             return TestCommand.Run(parse.GetValue(assemblies) ?? [], options, output);
         }));
 
+        return test;
+    }
+
+    /// <summary><c>systematic list</c>.</summary>
+    private static Command ListCommandLine(TextWriter output, TextWriter error)
+    {
+        var outdir = Outdir();
         var listAssembly = new Argument<string[]>("assembly") { Arity = ArgumentArity.ZeroOrMore, Description = "Test assemblies (default: the built-in catalog)." };
         var listInclude = IncludeOption();
         var listExclude = ExcludeOption();
         var list = new Command("list", "List the tests with their descriptions and expected outcomes.") { listAssembly, outdir, listInclude, listExclude };
         list.SetAction(parse => Guard(error, () => ListCommand.Run(parse.GetValue(listAssembly) ?? [], parse.GetValue(outdir)!, Preparation(parse, listInclude, listExclude), output)));
 
+        return list;
+    }
+
+    /// <summary><c>systematic replay</c>.</summary>
+    private static Command ReplayCommandLine(TextWriter output, TextWriter error)
+    {
         var path = new Argument<string>("path") { Description = "A failure folder (coyote-reports/<run>/<test>) or its failure.trace." };
         var breakOption = new Option<bool>("--break", "-b") { Description = "Stop in an attached debugger at each key step of the failure (each wait still blocked at the end, the acquire of a leaked permit, an over-release), in the task that takes it, then at the failure." };
         var replay = new Command("replay", "Re-execute a recorded schedule and check the same failure (kind and resources) happens again.") { path, breakOption };
         replay.SetAction(parse => Guard(error, () => ReplayCommand.Run(parse.GetValue(path)!, parse.GetValue(breakOption), output)));
 
+        return replay;
+    }
+
+    /// <summary><c>systematic doctor</c>.</summary>
+    private static Command DoctorCommandLine(TextWriter output, TextWriter error)
+    {
         var doctorAssemblies = new Argument<string[]>("assembly") { Arity = ArgumentArity.OneOrMore, Description = "Assemblies to examine (plain build outputs or Coyote-rewritten)." };
         var doctorInclude = IncludeOption();
         var doctorExclude = ExcludeOption();
         var doctor = new Command("doctor", "List every call neither Coyote 1.7.11 nor Systematic controls, in the assemblies the tests reach, with file:line and the controlled alternative.") { doctorAssemblies, doctorInclude, doctorExclude };
         doctor.SetAction(parse => Guard(error, () => DoctorCommand.Run(parse.GetValue(doctorAssemblies) ?? [], Preparation(parse, doctorInclude, doctorExclude), output)));
 
+        return doctor;
+    }
+
+    /// <summary><c>systematic merge</c>.</summary>
+    private static Command MergeCommandLine(TextWriter output, TextWriter error)
+    {
+        var outdir = Outdir();
         var runs = new Argument<string[]>("run") { Arity = ArgumentArity.OneOrMore, Description = "Run folders (or report folders, whose latest run is used) of the shards to merge." };
         var merge = new Command("merge", "Combine the runs of several shards into one run: one summary, every failure folder.") { runs, outdir };
         merge.SetAction(parse => Guard(error, () =>
@@ -110,6 +144,13 @@ internal static class CommandLine
             return summary.ExitCode!.Value;
         }));
 
+        return merge;
+    }
+
+    /// <summary><c>systematic baseline</c>.</summary>
+    private static Command BaselineCommandLine(TextWriter output, TextWriter error)
+    {
+        var outdir = Outdir();
         var baselineRun = new Argument<string?>("run") { Arity = ArgumentArity.ZeroOrOne, Description = "The run folder whose bugs to accept (default: <outdir>/latest)." };
         var baselineOut = new Option<string>("--file") { Description = "The baseline file to write or update.", DefaultValueFactory = _ => Baseline.DefaultFile };
         var baseline = new Command("baseline", "Accept the bugs of a run: write or update the baseline file that `test --baseline` reads.") { baselineRun, baselineOut, outdir };
@@ -121,6 +162,12 @@ internal static class CommandLine
             return ExitCode.Success;
         }));
 
+        return baseline;
+    }
+
+    /// <summary><c>systematic prepare</c>: the Systematic.Testing package's build step.</summary>
+    private static Command PrepareCommandLine(TextWriter output, TextWriter error)
+    {
         var prepareAssembly = new Argument<string>("assembly") { Description = "The test assembly in its build output folder (bin/<configuration>/<framework>/MyTests.dll)." };
         var cache = new Option<string>("--cache") { Description = "Where prepared copies are cached (default: obj/systematic next to the bin folder).", DefaultValueFactory = _ => "" };
         var reports = new Option<string>("--reports") { Description = "Where the tests write their failures (default: coyote-reports in the current folder).", DefaultValueFactory = _ => "coyote-reports" };
@@ -129,14 +176,22 @@ internal static class CommandLine
         var prepare = new Command("prepare", "Prepare a test project's build output where it is, for tests that explore from `dotnet test` (the Systematic.Testing package runs this after each build).") { prepareAssembly, cache, reports, prepareInclude, prepareExclude };
         prepare.SetAction(parse => Guard(error, () => PrepareCommand.Run(parse.GetValue(prepareAssembly)!, parse.GetValue(cache)!, parse.GetValue(reports)!, Preparation(parse, prepareInclude, prepareExclude), output)));
 
+        return prepare;
+    }
+
+    /// <summary><c>systematic worker</c> (internal).</summary>
+    private static Command WorkerCommandLine(TextWriter output, TextWriter error)
+    {
         var serve = new Option<bool>("--serve") { Description = "Read work requests from standard input until it ends." };
         var workerCpu = new Option<int?>("--cpu");
         var worker = new Command("worker", "Explores tests for a parent `systematic test`, one request per input line (internal).") { serve, workerCpu };
         worker.Hidden = true;
         worker.SetAction(parse => Guard(error, () => WorkerCommand.Serve(parse.GetValue(workerCpu), Console.In, output)));
 
-        return new RootCommand("Systematic: deterministic concurrency testing for semaphores and locks, on Microsoft Coyote.") { test, list, replay, doctor, merge, baseline, prepare, worker };
+        return worker;
     }
+
+    private static Option<string> Outdir() => new("--outdir", "-o") { Description = "Report folder.", DefaultValueFactory = _ => "coyote-reports" };
 
     /// <summary>
     /// How the reader of a report runs this command: from a checkout of Systematic's repository (this build lies under

@@ -3,6 +3,7 @@ using Systematic.Instrumentation;
 namespace Systematic.Tests;
 
 /// <summary>Declared primitives checked against the assemblies the tests reach, on types of this test assembly: no run, no preparation.</summary>
+[Trait("Tier", "Fast")]
 public sealed class PrimitiveTableCheckTests
 {
     private static readonly string[] ThisAssembly = [typeof(PrimitiveTableCheckTests).Assembly.Location];
