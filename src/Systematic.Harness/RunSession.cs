@@ -45,8 +45,7 @@ public sealed class RunSession(RunOptions options)
         var items = Enumerable.Range(0, tests.Count).SelectMany(t => Enumerable.Range(0, split).Select(k => (Test: t, Part: k))).ToList();
         var baseSeed = options.Exploration.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
         var collector = new Collector(tests.Count, split, options.Baseline, done, sofar => this.WriteSummary(runId, runDir, started, sofar, assemblies, interrupted: false, finished: false, reports: false));
-        var runner = new TestRunner(options.Exploration, progress, options.ReplayTool);
-        using var pool = this.CreatePool(items.Count);
+        using var executor = this.CreateExecutor(items.Count, progress);
 
         this.ForEachPart(items.Count, item =>
         {
@@ -57,7 +56,7 @@ public sealed class RunSession(RunOptions options)
             }
 
             var partOptions = this.PartOptions(part, split, baseSeed);
-            var outcome = Explore(tests[index], () => pool is not null ? pool.Run(tests[index], partOptions, runDir, options.ReplayTool, progress, cancellation) : runner.Run(tests[index], runDir, cancellation));
+            var outcome = Explore(tests[index], () => executor.Run(tests[index], partOptions, runDir, cancellation));
             collector.Add(index, part, outcome);
         });
 
@@ -77,16 +76,13 @@ public sealed class RunSession(RunOptions options)
         Iterations = (uint)Math.Ceiling(options.Exploration.Iterations / (double)split),
     };
 
-    /// <summary>The worker processes of an isolated run (none in process): each gets a CPU of its own for its life (see <see cref="CpuAffinity"/>) and explores test after test.</summary>
-    private WorkerPool? CreatePool(int parts)
-    {
-        if (!options.Isolated)
-        {
-            return null;
-        }
-
-        return new WorkerPool(options.Pin ? CpuAffinity.Plan(Math.Min(options.Workers, parts), CpuAffinity.Allowed()) : null);
-    }
+    /// <summary>
+    /// How the session's tests are explored: in worker processes for an isolated run (each gets a CPU of its own for its
+    /// life, see <see cref="CpuAffinity"/>, and explores test after test), else in this process.
+    /// </summary>
+    private ITestExecutor CreateExecutor(int parts, Action<ExplorationProgress>? progress) => options.Isolated
+        ? new WorkerExecutor(new WorkerPool(options.Pin ? CpuAffinity.Plan(Math.Min(options.Workers, parts), CpuAffinity.Allowed()) : null), progress, options.ReplayTool)
+        : new InProcessExecutor(progress, options.ReplayTool);
 
     /// <summary>Runs <paramref name="run"/> for every part: in parallel over the workers, or one after the other.</summary>
     private void ForEachPart(int parts, Action<int> run)

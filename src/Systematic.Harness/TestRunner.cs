@@ -129,7 +129,6 @@ public sealed class TestRunner(ExplorationOptions options, Action<ExplorationPro
         }
 
         var seed = this.Options.Seed ?? (uint)Random.Shared.Next(1, int.MaxValue);
-        var strategy = this.Options.Strategy ?? StrategyTable.Portfolio;
         var clock = Stopwatch.StartNew();
         var graph = this.Options.Predict ? new LockOrderGraph() : null;
         var tried = new HashSet<string>(StringComparer.Ordinal);
@@ -142,23 +141,9 @@ public sealed class TestRunner(ExplorationOptions options, Action<ExplorationPro
             uncontrolled.UnionWith(explored.Uncontrolled);
             var before = done;
             done += explored.Iterations;
-            var outcome = new TestOutcome
-            {
-                Test = test.Name,
-                Outcome = Outcome.Passed,
-                Expected = test.Expected,
-                Iterations = done,
-                Seed = seed,
-                Strategy = strategy,
-                Uncontrolled = uncontrolled.ToList(),
-                PredictedAt = graph?.Cycles() is { Count: > 0 } seen ? seen[0].FirstSeenIteration : null,
-            };
-
             if (explored.Bug is { } bug)
             {
-                var (diagnosis, log) = Diagnose(test, bug.Message);
-                outcome = outcome with { Outcome = Outcome.Bug, Kind = diagnosis.Kind, FirstBugIteration = before + explored.Iterations, Diagnosis = diagnosis, Schedule = ScheduleStats.Of(bug.Trace, log) };
-                return this.Finish(test, outcome, log, bug.Trace, bug.Readable, runDir, seed, clock, cancellation);
+                return this.FoundBySearch(test, this.Passing(test, done, seed, uncontrolled, graph), bug, before + explored.Iterations, runDir, seed, clock, cancellation);
             }
 
             if (explored.Cycle is not { } cycle || cancellation.IsCancellationRequested)
@@ -172,36 +157,49 @@ public sealed class TestRunner(ExplorationOptions options, Action<ExplorationPro
             done += ran;
             if (directed is { } found)
             {
-                var confirmed = found.Diagnosis! with
-                {
-                    Consequences = [.. found.Diagnosis!.Consequences, $"Predicted at iteration {cycle.FirstSeenIteration} from the lock orders of passing schedules; confirmed in the next iteration by the schedule the prediction implies (each task of the cycle takes its first lock, then waits for the next)."],
-                };
-                outcome = outcome with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = done, Iterations = done, Schedule = ScheduleStats.Of(found.Trace, found.Log) };
-                return this.Finish(test, outcome, found.Log, found.Trace, found.Readable, runDir, seed, clock, cancellation, plan);
+                return this.ConfirmedByPlan(test, this.Passing(test, done, seed, uncontrolled, graph), cycle, found, plan, runDir, seed, clock, cancellation);
             }
 
             notes.Add($"The schedule the cycle predicted at iteration {cycle.FirstSeenIteration} implies could not be built (its tasks' interleaving is constrained): searched instead.");
         }
 
-        var result = new TestOutcome
-        {
-            Test = test.Name,
-            Outcome = Outcome.Passed,
-            Expected = test.Expected,
-            Iterations = Math.Min(done, this.Options.Iterations),
-            Seed = seed,
-            Strategy = strategy,
-            Uncontrolled = uncontrolled.ToList(),
-        };
-        var cycles = graph?.Cycles() ?? [];
-        if (cycles.Count > 0)
-        {
-            result = result with { PredictedAt = cycles[0].FirstSeenIteration };
-        }
-
+        var result = this.Passing(test, Math.Min(done, this.Options.Iterations), seed, uncontrolled, graph);
         clock.Stop();
         result = result with { Elapsed = clock.Elapsed };
+        var cycles = graph?.Cycles() ?? [];
         return cycles.Count == 0 || cancellation.IsCancellationRequested ? result : this.Confirm(test, result, cycles[0], runDir, seed, clock, notes);
+    }
+
+    /// <summary>The outcome of <paramref name="test"/> so far when nothing failed: its iterations, seed, strategy, uncontrolled calls and first predicted cycle.</summary>
+    private TestOutcome Passing(TestCase test, long iterations, uint seed, IEnumerable<string> uncontrolled, LockOrderGraph? graph) => new()
+    {
+        Test = test.Name,
+        Outcome = Outcome.Passed,
+        Expected = test.Expected,
+        Iterations = iterations,
+        Seed = seed,
+        Strategy = this.Options.Strategy ?? StrategyTable.Portfolio,
+        Uncontrolled = [.. uncontrolled],
+        PredictedAt = graph?.Cycles() is { Count: > 0 } seen ? seen[0].FirstSeenIteration : null,
+    };
+
+    /// <summary>A bug the search found at iteration <paramref name="at"/>: diagnosed, minimized and written.</summary>
+    private TestOutcome FoundBySearch(TestCase test, TestOutcome passing, (string Message, string Trace, string Readable) bug, long at, string runDir, uint seed, Stopwatch clock, CancellationToken cancellation)
+    {
+        var (diagnosis, log) = Diagnose(test, bug.Message);
+        var outcome = passing with { Outcome = Outcome.Bug, Kind = diagnosis.Kind, FirstBugIteration = at, Diagnosis = diagnosis, Schedule = ScheduleStats.Of(bug.Trace, log) };
+        return this.Finish(test, outcome, log, bug.Trace, bug.Readable, runDir, seed, clock, cancellation);
+    }
+
+    /// <summary>The lock-order deadlock the schedule a predicted <paramref name="cycle"/> implies reached: said so, minimized and written with its plan.</summary>
+    private TestOutcome ConfirmedByPlan(TestCase test, TestOutcome passing, PotentialCycle cycle, (long Iterations, Diagnosis? Diagnosis, IterationLog? Log, string Trace, string Readable) found, DirectedPlan plan, string runDir, uint seed, Stopwatch clock, CancellationToken cancellation)
+    {
+        var confirmed = found.Diagnosis! with
+        {
+            Consequences = [.. found.Diagnosis!.Consequences, $"Predicted at iteration {cycle.FirstSeenIteration} from the lock orders of passing schedules; confirmed in the next iteration by the schedule the prediction implies (each task of the cycle takes its first lock, then waits for the next)."],
+        };
+        var outcome = passing with { Outcome = Outcome.Bug, Kind = confirmed.Kind, Diagnosis = confirmed, FirstBugIteration = passing.Iterations, Schedule = ScheduleStats.Of(found.Trace, found.Log) };
+        return this.Finish(test, outcome, found.Log, found.Trace, found.Readable, runDir, seed, clock, cancellation, plan);
     }
 
     /// <summary>
