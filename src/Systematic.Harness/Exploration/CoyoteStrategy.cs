@@ -102,6 +102,18 @@ internal static class CoyoteStrategy
     /// <summary>Emits <c>sealed class ChooserStrategy : InterleavingStrategy</c> whose overrides forward to an <see cref="IScheduleChooser"/>.</summary>
     private static Type Emit()
     {
+        var emitter = new StrategyEmitter(DefineModule());
+        emitter.EmitConstructor();
+        emitter.EmitInitializeNextIteration();
+        emitter.EmitNextOperation();
+        emitter.EmitValueChoices();
+        emitter.EmitName();
+        return emitter.Create();
+    }
+
+    /// <summary>A dynamic module allowed to reach Coyote's and this assembly's internals.</summary>
+    private static ModuleBuilder DefineModule()
+    {
         var name = new AssemblyName("Systematic.Exploration.Dynamic");
         var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.Run);
         var module = assembly.DefineDynamicModule(name.Name!);
@@ -111,35 +123,41 @@ internal static class CoyoteStrategy
             assembly.SetCustomAttribute(new CustomAttributeBuilder(ignores, [target]));
         }
 
-        var type = module.DefineType("Systematic.Exploration.ChooserStrategy", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, Interleaving);
-        var chooserField = type.DefineField("chooser", typeof(IScheduleChooser), FieldAttributes.Private | FieldAttributes.InitOnly);
-        const BindingFlags Any = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
+        return module;
+    }
 
-        // ctor(Configuration configuration, IScheduleChooser chooser) : base(configuration, isFair: false)
-        var baseCtor = Interleaving.GetConstructor(Any, [typeof(Microsoft.Coyote.Configuration), typeof(bool)])!;
-        var ctor = type.DefineConstructor(MethodAttributes.Public, CallingConventions.Standard, [typeof(Microsoft.Coyote.Configuration), typeof(IScheduleChooser)]);
-        var il = ctor.GetILGenerator();
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldc_I4_0);
-        il.Emit(OpCodes.Call, baseCtor);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldarg_2);
-        il.Emit(OpCodes.Stfld, chooserField);
-        il.Emit(OpCodes.Ret);
+    /// <summary>Builds the strategy type one member at a time.</summary>
+    private sealed class StrategyEmitter
+    {
+        private const BindingFlags Any = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
 
-        MethodBuilder Override(string method, Action<ILGenerator, MethodInfo> body)
+        private readonly TypeBuilder type;
+        private readonly FieldBuilder chooserField;
+
+        public StrategyEmitter(ModuleBuilder module)
         {
-            var overridden = Interleaving.GetMethod(method, Any) ?? Interleaving.BaseType!.GetMethod(method, Any)!;
-            var parameters = overridden.GetParameters().Select(p => p.ParameterType).ToArray();
-            var builder = type.DefineMethod(method, MethodAttributes.Assembly | MethodAttributes.Virtual | MethodAttributes.HideBySig, overridden.ReturnType, parameters);
-            body(builder.GetILGenerator(), overridden);
-            type.DefineMethodOverride(builder, overridden);
-            return builder;
+            this.type = module.DefineType("Systematic.Exploration.ChooserStrategy", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, Interleaving);
+            this.chooserField = this.type.DefineField("chooser", typeof(IScheduleChooser), FieldAttributes.Private | FieldAttributes.InitOnly);
         }
 
-        // bool InitializeNextIteration(uint iteration) => base.InitializeNextIteration(iteration) && chooser.StartIteration(iteration);
-        Override("InitializeNextIteration", (g, baseMethod) =>
+        /// <summary><c>ctor(Configuration configuration, IScheduleChooser chooser) : base(configuration, isFair: false)</c>.</summary>
+        public void EmitConstructor()
+        {
+            var baseCtor = Interleaving.GetConstructor(Any, [typeof(Microsoft.Coyote.Configuration), typeof(bool)])!;
+            var ctor = this.type.DefineConstructor(MethodAttributes.Public, CallingConventions.Standard, [typeof(Microsoft.Coyote.Configuration), typeof(IScheduleChooser)]);
+            var il = ctor.GetILGenerator();
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Call, baseCtor);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Stfld, this.chooserField);
+            il.Emit(OpCodes.Ret);
+        }
+
+        /// <summary><c>bool InitializeNextIteration(uint iteration) =&gt; base.InitializeNextIteration(iteration) &amp;&amp; chooser.StartIteration(iteration)</c>.</summary>
+        public void EmitInitializeNextIteration() => this.Override("InitializeNextIteration", g =>
         {
             var no = g.DefineLabel();
             g.Emit(OpCodes.Ldarg_0);
@@ -147,7 +165,7 @@ internal static class CoyoteStrategy
             g.Emit(OpCodes.Call, Interleaving.GetMethod("InitializeNextIteration", Any)!);
             g.Emit(OpCodes.Brfalse, no);
             g.Emit(OpCodes.Ldarg_0);
-            g.Emit(OpCodes.Ldfld, chooserField);
+            g.Emit(OpCodes.Ldfld, this.chooserField);
             g.Emit(OpCodes.Ldarg_1);
             g.Emit(OpCodes.Callvirt, typeof(IScheduleChooser).GetMethod(nameof(IScheduleChooser.StartIteration))!);
             g.Emit(OpCodes.Ret);
@@ -156,12 +174,12 @@ internal static class CoyoteStrategy
             g.Emit(OpCodes.Ret);
         });
 
-        // bool NextOperation(IEnumerable<ControlledOperation> ops, ControlledOperation current, bool isYielding, out ControlledOperation next)
-        Override("NextOperation", (g, _) =>
+        /// <summary><c>bool NextOperation(ops, current, isYielding, out next)</c>: <c>next = CoyoteStrategy.Choose(chooser, ops, current, isYielding)</c>, true unless null.</summary>
+        public void EmitNextOperation() => this.Override("NextOperation", g =>
         {
             var chosen = g.DeclareLocal(typeof(object));
             g.Emit(OpCodes.Ldarg_0);
-            g.Emit(OpCodes.Ldfld, chooserField);
+            g.Emit(OpCodes.Ldfld, this.chooserField);
             g.Emit(OpCodes.Ldarg_1);
             g.Emit(OpCodes.Ldarg_2);
             g.Emit(OpCodes.Ldarg_3);
@@ -177,35 +195,52 @@ internal static class CoyoteStrategy
             g.Emit(OpCodes.Ret);
         });
 
-        // bool NextBoolean(ControlledOperation current, out bool next) => CoyoteStrategy.ChooseBoolean(chooser, out next);
-        // bool NextInteger(ControlledOperation current, int maxValue, out int next) => CoyoteStrategy.ChooseInteger(chooser, maxValue, out next);
-        foreach (var (method, helper, arguments) in new[] { ("NextBoolean", nameof(ChooseBoolean), new[] { OpCodes.Ldarg_2 }), ("NextInteger", nameof(ChooseInteger), [OpCodes.Ldarg_2, OpCodes.Ldarg_3]) })
+        /// <summary>
+        /// <c>bool NextBoolean(current, out next) =&gt; CoyoteStrategy.ChooseBoolean(chooser, out next)</c> and
+        /// <c>bool NextInteger(current, maxValue, out next) =&gt; CoyoteStrategy.ChooseInteger(chooser, maxValue, out next)</c>.
+        /// </summary>
+        public void EmitValueChoices()
         {
-            Override(method, (g, _) =>
+            foreach (var (method, helper, arguments) in new[] { ("NextBoolean", nameof(ChooseBoolean), new[] { OpCodes.Ldarg_2 }), ("NextInteger", nameof(ChooseInteger), [OpCodes.Ldarg_2, OpCodes.Ldarg_3]) })
             {
-                g.Emit(OpCodes.Ldarg_0);
-                g.Emit(OpCodes.Ldfld, chooserField);
-                foreach (var argument in arguments)
+                this.Override(method, g =>
                 {
-                    g.Emit(argument);
-                }
+                    g.Emit(OpCodes.Ldarg_0);
+                    g.Emit(OpCodes.Ldfld, this.chooserField);
+                    foreach (var argument in arguments)
+                    {
+                        g.Emit(argument);
+                    }
 
-                g.Emit(OpCodes.Call, typeof(CoyoteStrategy).GetMethod(helper)!);
-                g.Emit(OpCodes.Ret);
-            });
+                    g.Emit(OpCodes.Call, typeof(CoyoteStrategy).GetMethod(helper)!);
+                    g.Emit(OpCodes.Ret);
+                });
+            }
         }
 
-        // The trace and Coyote's own report call it "random": any Coyote replays the recorded steps whatever chose them.
-        foreach (var method in new[] { "GetName", "GetDescription" })
+        /// <summary>The trace and Coyote's own report call it "random": any Coyote replays the recorded steps whatever chose them.</summary>
+        public void EmitName()
         {
-            Override(method, (g, _) =>
+            foreach (var method in new[] { "GetName", "GetDescription" })
             {
-                g.Emit(OpCodes.Ldstr, "random");
-                g.Emit(OpCodes.Ret);
-            });
+                this.Override(method, g =>
+                {
+                    g.Emit(OpCodes.Ldstr, "random");
+                    g.Emit(OpCodes.Ret);
+                });
+            }
         }
 
-        return type.CreateType();
+        public Type Create() => this.type.CreateType();
+
+        private void Override(string method, Action<ILGenerator> body)
+        {
+            var overridden = Interleaving.GetMethod(method, Any) ?? Interleaving.BaseType!.GetMethod(method, Any)!;
+            var parameters = overridden.GetParameters().Select(p => p.ParameterType).ToArray();
+            var builder = this.type.DefineMethod(method, MethodAttributes.Assembly | MethodAttributes.Virtual | MethodAttributes.HideBySig, overridden.ReturnType, parameters);
+            body(builder.GetILGenerator());
+            this.type.DefineMethodOverride(builder, overridden);
+        }
     }
 
     /// <summary>Defines <c>IgnoresAccessChecksToAttribute</c> in <paramref name="module"/> (the runtime knows it by name, as DispatchProxy does) and returns its constructor.</summary>
