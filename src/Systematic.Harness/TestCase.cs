@@ -19,6 +19,12 @@ public sealed record TestCase(string Name, MethodInfo Method, FailureKind? Expec
     /// </summary>
     public Delegate? Body { get; init; }
 
+    /// <summary>
+    /// Gets how an iteration makes its instance of the test class when not by a public parameterless constructor (a test
+    /// runner's constructor arguments: an output helper, fixtures), or null. Stock <c>coyote replay</c> cannot make one.
+    /// </summary>
+    public Func<object>? Instance { get; init; }
+
     /// <summary>Gets the name of its failure folders: <c>Class.Method</c>, of the test rather than of a delegate's compiler-made method.</summary>
     public string FolderName => this.Body is null
         ? $"{this.Method.DeclaringType?.Name}.{this.Method.Name}"

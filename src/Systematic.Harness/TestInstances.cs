@@ -11,15 +11,19 @@ namespace Systematic.Harness;
 internal sealed class TestInstances
 {
     private readonly MethodInfo method;
-    private readonly ConstructorInfo constructor;
+    private readonly Func<object> make;
     private readonly List<Action<object>> rebinds = [];
 
-    public TestInstances(MethodInfo method)
+    /// <param name="method">The test method.</param>
+    /// <param name="make">How to make an instance when not by the public parameterless constructor, or null.</param>
+    public TestInstances(MethodInfo method, Func<object>? make = null)
     {
         this.method = method;
         var type = method.DeclaringType!;
-        this.constructor = type.GetConstructor(Type.EmptyTypes)
-            ?? throw new HarnessException($"Test {type.FullName}.{method.Name} is an instance method of a class without a public parameterless constructor: make it static, or give {type.Name} such a constructor (as `coyote replay` needs too).");
+        var constructor = type.GetConstructor(Type.EmptyTypes);
+        this.make = make ?? (constructor is not null
+            ? () => constructor.Invoke(null)
+            : throw new HarnessException($"Test {type.FullName}.{method.Name} is an instance method of a class without a public parameterless constructor: make it static, or give {type.Name} such a constructor (as `coyote replay` needs too)."));
         this.Current = this.Create();
     }
 
@@ -63,11 +67,11 @@ internal sealed class TestInstances
     {
         try
         {
-            return this.constructor.Invoke(null);
+            return this.make();
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            throw new HarnessException($"The constructor of {this.constructor.DeclaringType!.FullName} threw {e.InnerException.GetType().Name}: {e.InnerException.Message}", e.InnerException);
+            throw new HarnessException($"The constructor of {this.method.DeclaringType!.FullName} threw {e.InnerException.GetType().Name}: {e.InnerException.Message}", e.InnerException);
         }
     }
 }

@@ -60,7 +60,7 @@ public sealed class TestRunner(ExplorationOptions options, Action<ExplorationPro
         var name = test.Name;
         var engine = test.Body switch
         {
-            null => Create(configuration, test.Method),
+            null => Create(configuration, test.Method, test.Instance),
             Func<Task> body => TestingEngine.Create(configuration, () =>
             {
                 TestProbes.Begin(name);
@@ -78,7 +78,7 @@ public sealed class TestRunner(ExplorationOptions options, Action<ExplorationPro
         return engine;
     }
 
-    private static TestingEngine Create(Configuration configuration, MethodInfo method)
+    private static TestingEngine Create(Configuration configuration, MethodInfo method, Func<object>? make = null)
     {
         var parameters = method.GetParameters();
         var returnsTask = typeof(Task).IsAssignableFrom(method.ReturnType);
@@ -91,7 +91,7 @@ public sealed class TestRunner(ExplorationOptions options, Action<ExplorationPro
 
         // An instance method gets a fresh instance every iteration, made before the iteration starts (outside the
         // controlled run), as `coyote replay` makes its one instance: state never leaks from one schedule to the next.
-        var instances = method.IsStatic ? null : new TestInstances(method);
+        var instances = method.IsStatic ? null : new TestInstances(method, make);
         Delegate Make(Type type) => instances is null ? method.CreateDelegate(type) : instances.Bind(type);
 
         TestingEngine engine;

@@ -10,7 +10,11 @@ using Systematic.Instrumentation;
 namespace Systematic;
 
 /// <summary>A test to explore: its name (<c>Namespace.Class.Method</c>), its method and, for <see cref="Explore"/>, the delegate.</summary>
-internal sealed record Subject(string Name, MethodInfo Method, Delegate? Body);
+internal sealed record Subject(string Name, MethodInfo Method, Delegate? Body)
+{
+    /// <summary>Gets how an iteration makes the test's instance when not by a public parameterless constructor, or null.</summary>
+    public Func<object>? Instance { get; init; }
+}
 
 /// <summary>
 /// Explores a test in this process (the test runner's), with the harness the <c>systematic</c> command uses: the
@@ -44,6 +48,7 @@ internal static class Exploration
         var test = new TestCase(subject.Name, subject.Method, options.Expected == FailureKind.None ? null : options.Expected, null, PreparedAssembly.InPlace(manifest.Source, manifest.Assemblies))
         {
             Body = subject.Body,
+            Instance = subject.Instance,
         };
         foreach (var warning in manifest.Assemblies.Where(d => d.IsWarning))
         {

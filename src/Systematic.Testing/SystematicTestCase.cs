@@ -50,7 +50,7 @@ internal sealed class SystematicTestRunner : XunitTestRunner
         var method = ctxt.Test.TestMethod.Method;
         var fact = method.GetCustomAttribute<SystematicFactAttribute>() ?? new SystematicFactAttribute();
         var output = TestContext.Current.TestOutputHelper;
-        var subject = new Subject($"{method.DeclaringType!.FullName}.{method.Name}", method, null);
+        var subject = new Subject($"{method.DeclaringType!.FullName}.{method.Name}", method, null) { Instance = Instances(method, ctxt.ConstructorArguments, output) };
         try
         {
             await Exploration.RunAsync(subject, fact.Options, line => output?.WriteLine(line), ctxt.CancellationTokenSource.Token).ConfigureAwait(false);
@@ -61,5 +61,35 @@ internal sealed class SystematicTestRunner : XunitTestRunner
         }
 
         return clock.Elapsed;
+    }
+
+    /// <summary>
+    /// How each iteration makes its instance when the class has no public parameterless constructor: its one public
+    /// constructor, given what xunit resolved for it (class and collection fixtures) and the test's output helper; null
+    /// when it has such a constructor (as `coyote replay` wants) or one that cannot be satisfied.
+    /// </summary>
+    private static Func<object>? Instances(MethodInfo method, object?[] resolved, ITestOutputHelper? output)
+    {
+        var type = method.DeclaringType!;
+        if (method.IsStatic || type.GetConstructor(Type.EmptyTypes) is not null || type.GetConstructors() is not [var constructor])
+        {
+            return null;
+        }
+
+        var parameters = constructor.GetParameters();
+        var arguments = new object?[parameters.Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var parameter = parameters[i].ParameterType;
+            arguments[i] = parameter == typeof(ITestOutputHelper) ? output
+                : i < resolved.Length && resolved[i] is { } value && parameter.IsInstanceOfType(value) ? value
+                : null;
+            if (arguments[i] is null)
+            {
+                return null;
+            }
+        }
+
+        return () => constructor.Invoke(arguments);
     }
 }

@@ -45,7 +45,7 @@ public static class FailureReport
         }
 
         var minimalPath = outcome.Minimal is { } m ? Path.Combine(folder, m.Trace) : null;
-        var document = Document(test, outcome, (test.Body is null ? Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile), tool) : DelegateCommands(folder, test.Name))) with
+        var document = Document(test, outcome, (test.Body is null ? Stock(test, Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile), tool)) : DelegateCommands(folder, test.Name))) with
         {
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0 && outcome.Kind != FailureKind.Uncontrolled,
@@ -53,7 +53,7 @@ public static class FailureReport
             MinimalLog = minimalRun?.Log is { } shortest ? LogDocument.From(shortest) : null,
             Schedule = outcome.Schedule,
             Minimal = outcome.Minimal,
-            MinimalReplay = minimalPath is null ? null : test.Body is null ? Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name, tool: tool) : DelegateCommands(minimalPath, test.Name),
+            MinimalReplay = minimalPath is null ? null : test.Body is null ? Stock(test, Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name, tool: tool)) : DelegateCommands(minimalPath, test.Name),
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
         AtomicFile.Write(Path.Combine(folder, MarkdownFile), FailureMarkdown.Render(document, log, minimalRun?.Log));
@@ -132,6 +132,11 @@ public static class FailureReport
             $"{tool} replay {Quote(folder)}",
             $"{(plan is null ? "" : $"{DirectedPlan.Variable}={Quote(plan)} ")}{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
+
+    /// <summary>The commands, less stock Coyote's when it cannot make the test's instance (no public parameterless constructor).</summary>
+    private static ReplayCommands Stock(TestCase test, ReplayCommands commands) => test.Instance is null
+        ? commands
+        : commands with { Coyote = $"(not available: `coyote replay` makes the test's instance with a public parameterless constructor, which {test.Method.DeclaringType?.Name} does not have)" };
 
     /// <summary>
     /// The replay of a delegate explored by <c>Explore.RunAsync</c>: its test, run again with the folder to replay

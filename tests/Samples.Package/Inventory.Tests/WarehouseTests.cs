@@ -138,3 +138,17 @@ public class WarehouseLoadTests
         Assert.Equal(10, warehouse.Total);
     }
 }
+
+// A test class as xunit tests are often written, with the output helper in its constructor: each iteration gets a
+// fresh instance made with it.
+public class WarehouseWithOutputTests(ITestOutputHelper output)
+{
+    [SystematicFact(Iterations = 100)]
+    public async Task PickAndReturnInOrderWithOutput()
+    {
+        var warehouse = new Warehouse();
+        await Task.WhenAll(Task.Run(() => warehouse.PickAsync(3)), Task.Run(() => warehouse.ReturnInOrderAsync(1)));
+        Assert.Equal(10, warehouse.Total);
+        output.WriteLine($"total {warehouse.Total}");
+    }
+}
