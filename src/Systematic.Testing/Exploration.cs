@@ -109,7 +109,7 @@ internal static class Exploration
             var expected = test.Expected is { } kind ? $" (expected a {kind})" : "";
             var message = $"{outcome.Kind}: {diagnosis.Sentence}{expected}{Environment.NewLine}" +
                 $"Failure folder: {outcome.ReportDir} (report.md, {FailureReport.TraceFile}{(outcome.Minimal is { } minimal ? ", " + minimal.Trace : "")}){Environment.NewLine}" +
-                $"Found at iteration {outcome.FirstBugIteration} with strategy {outcome.Strategy}, seed {outcome.Seed}. Replay it: `{(test.Body is null ? $"systematic replay {outcome.ReportDir}" : FailureReport.DelegateCommands(outcome.ReportDir!, test.Name).Systematic)}`, or run this test under a debugger.";
+                $"Found at iteration {outcome.FirstBugIteration} with strategy {outcome.Strategy}, seed {outcome.Seed}. Replay it: `{(test.Body is null && test.Instance is null ? $"systematic replay {outcome.ReportDir}" : FailureReport.RunnerCommands(outcome.ReportDir!, test.Name, "").Systematic)}`, or run this test under a debugger.";
             output($"Systematic: {outcome.Kind} at iteration {outcome.FirstBugIteration}; failure folder {outcome.ReportDir}");
             throw new SystematicFailureException(message) { Kind = outcome.Kind ?? FailureKind.None, Diagnosis = diagnosis.Sentence, Folder = outcome.ReportDir };
         }
@@ -256,7 +256,7 @@ internal static class Exploration
     }
 
     /// <summary>The name of the environment variable that asks every test to replay: <c>last</c> (its last failure) or a failure folder.</summary>
-    public const string ReplayVariable = "SYSTEMATIC_REPLAY";
+    public const string ReplayVariable = FailureReport.ReplayVariable;
 
     /// <summary>The failure folder <see cref="ReplayVariable"/> asks <paramref name="test"/> to replay, or null to explore.</summary>
     private static string? Requested(string reports, string test, Action<string> output)

@@ -45,7 +45,7 @@ public static class FailureReport
         }
 
         var minimalPath = outcome.Minimal is { } m ? Path.Combine(folder, m.Trace) : null;
-        var document = Document(test, outcome, (test.Body is null ? Stock(test, Commands(folder, test.Assembly.Path, tracePath, test.Name, plan is null ? null : Path.Combine(folder, PlanFile), tool)) : DelegateCommands(folder, test.Name))) with
+        var document = Document(test, outcome, ReplayOf(test, folder, tracePath, plan is null ? null : Path.Combine(folder, PlanFile), tool)) with
         {
             Uncontrolled = outcome.Uncontrolled,
             Reproducible = outcome.Uncontrolled.Count == 0 && outcome.Kind != FailureKind.Uncontrolled,
@@ -53,7 +53,7 @@ public static class FailureReport
             MinimalLog = minimalRun?.Log is { } shortest ? LogDocument.From(shortest) : null,
             Schedule = outcome.Schedule,
             Minimal = outcome.Minimal,
-            MinimalReplay = minimalPath is null ? null : test.Body is null ? Stock(test, Commands(minimalPath, test.Assembly.Path, minimalPath, test.Name, tool: tool)) : DelegateCommands(minimalPath, test.Name),
+            MinimalReplay = minimalPath is null ? null : ReplayOf(test, minimalPath, minimalPath, null, tool),
         };
         AtomicFile.Write(Path.Combine(folder, JsonFile), JsonSerializer.Serialize(document, Json.Options));
         AtomicFile.Write(Path.Combine(folder, MarkdownFile), FailureMarkdown.Render(document, log, minimalRun?.Log));
@@ -133,18 +133,23 @@ public static class FailureReport
             $"{(plan is null ? "" : $"{DirectedPlan.Variable}={Quote(plan)} ")}{StockCoyote} replay {Quote(assembly)} {Quote(trace)} -m {test}");
     }
 
-    /// <summary>The commands, less stock Coyote's when it cannot make the test's instance (no public parameterless constructor).</summary>
-    private static ReplayCommands Stock(TestCase test, ReplayCommands commands) => test.Instance is null
-        ? commands
-        : commands with { Coyote = $"(not available: `coyote replay` makes the test's instance with a public parameterless constructor, which {test.Method.DeclaringType?.Name} does not have)" };
+    /// <summary>The environment variable that makes a test run by <c>dotnet test</c> replay a failure folder (or <c>last</c>) instead of exploring.</summary>
+    public const string ReplayVariable = "SYSTEMATIC_REPLAY";
 
     /// <summary>
-    /// The replay of a delegate explored by <c>Explore.RunAsync</c>: its test, run again with the folder to replay
-    /// (stock Coyote names a test by a method with <c>[Test]</c>, which a delegate is not).
+    /// The replay commands of <paramref name="test"/>'s failure at <paramref name="folder"/> (or of one trace in it):
+    /// Systematic's and stock Coyote's, or, when only the test runner can run the test (a delegate passed to
+    /// <c>Explore.RunAsync</c>, a class made with the runner's constructor arguments), the test run again to replay it.
     /// </summary>
-    public static ReplayCommands DelegateCommands(string folder, string test) => new(
-        $"SYSTEMATIC_REPLAY={Quote(folder)} dotnet test --filter \"FullyQualifiedName={test}\"",
-        "(not available: the body is a delegate passed to Explore.RunAsync, which `coyote replay -m` cannot name; a [SystematicFact] method replays in stock Coyote)");
+    private static ReplayCommands ReplayOf(TestCase test, string folder, string trace, string? plan, string tool) =>
+        test.Body is not null ? RunnerCommands(folder, test.Name, "the body is a delegate passed to Explore.RunAsync, which `coyote replay -m` cannot name; a [SystematicFact] method replays in stock Coyote")
+        : test.Instance is not null ? RunnerCommands(folder, test.Name, $"`systematic replay` and `coyote replay` make the test's instance with a public parameterless constructor, which {test.Method.DeclaringType?.Name} does not have")
+        : Commands(folder, test.Assembly.Path, trace, test.Name, plan, tool);
+
+    /// <summary>The replay of a test only its test runner can run: the test, run again with the folder to replay; no stock Coyote command, and why.</summary>
+    public static ReplayCommands RunnerCommands(string folder, string test, string why) => new(
+        $"{ReplayVariable}={Quote(folder)} dotnet test --filter \"FullyQualifiedName={test}\"",
+        $"(not available: {why})");
 
     private static string Preemptions(int count) => BoundedCoverage.Preemptions(count);
 
