@@ -89,12 +89,6 @@ internal static class AssemblyClosure
         var testName = System.IO.Path.GetFileNameWithoutExtension(testAssembly);
         queue.Enqueue((testName, null));
         seen.Add(testName);
-        var recording = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-        {
-            typeof(Recording.Recorder).Assembly.GetName().Name!, typeof(FailureKind).Assembly.GetName().Name!, typeof(AssemblyClosure).Assembly.GetName().Name!,
-            typeof(Analysis.Diagnosis).Assembly.GetName().Name!, typeof(Instrumentation.Instrumenter).Assembly.GetName().Name!, TestingPackage,
-        };
-
         void Add(AssemblyDecision decision) => decisions.Add(decision with { IsPackage = packages.Packages.Contains(decision.Name) });
 
         while (queue.Count > 0)
@@ -105,45 +99,9 @@ internal static class AssemblyClosure
             var path = isTest ? System.IO.Path.GetFullPath(testAssembly) : File.Exists(local) ? local : packages.CacheFiles.GetValueOrDefault(name);
             var fromCache = path is not null && !isTest && !File.Exists(local);
 
-            if (!isTest && (IsFramework(name) || (path is null && OtherFrameworkNames.Value.Contains(name))))
+            if (!isTest && LeftAloneBecause(name, path, options, config) is { } reason)
             {
-                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "framework", path));
-                continue;
-            }
-
-            if (!isTest && (name.StartsWith("Systematic.", StringComparison.OrdinalIgnoreCase) && recording.Contains(name)))
-            {
-                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "Systematic's own", path));
-                continue;
-            }
-
-            if (!isTest && CoyoteIgnores(name))
-            {
-                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "Coyote's rewriter never rewrites it", path));
-                continue;
-            }
-
-            if (!isTest && IsTestFramework(name))
-            {
-                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, name.StartsWith("Microsoft.Coyote", StringComparison.OrdinalIgnoreCase) ? "Coyote" : "test framework", path));
-                continue;
-            }
-
-            if (!isTest && options.Excludes(name) is { } exclude)
-            {
-                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, $"excluded by --exclude {exclude}", path));
-                continue;
-            }
-
-            if (!isTest && !options.Includes(name))
-            {
-                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, "not matched by any --include", path));
-                continue;
-            }
-
-            if (!isTest && config is not null && config.Leaves(name) is { } why)
-            {
-                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, why, path));
+                Add(new AssemblyDecision(name, PreparationAction.LeftAlone, reason, path));
                 continue;
             }
 
@@ -171,6 +129,23 @@ internal static class AssemblyClosure
 
         return decisions;
     }
+
+    /// <summary>Systematic's own assemblies: they run explorations and record them, they are never explored.</summary>
+    private static readonly HashSet<string> OwnAssemblies = new(StringComparer.OrdinalIgnoreCase)
+    {
+        typeof(Recording.Recorder).Assembly.GetName().Name!, typeof(FailureKind).Assembly.GetName().Name!, typeof(AssemblyClosure).Assembly.GetName().Name!,
+        typeof(Analysis.Diagnosis).Assembly.GetName().Name!, typeof(Instrumentation.Instrumenter).Assembly.GetName().Name!, TestingPackage,
+    };
+
+    /// <summary>Why an assembly the tests reach is left alone by name (the framework, Systematic, Coyote, a test framework, the options, a <c>rewrite.coyote.json</c>), or null to look at it.</summary>
+    private static string? LeftAloneBecause(string name, string? path, PreparationOptions options, RewriteConfiguration? config) =>
+        IsFramework(name) || (path is null && OtherFrameworkNames.Value.Contains(name)) ? "framework"
+        : OwnAssemblies.Contains(name) ? "Systematic's own"
+        : CoyoteIgnores(name) ? "Coyote's rewriter never rewrites it"
+        : IsTestFramework(name) ? (name.StartsWith("Microsoft.Coyote", StringComparison.OrdinalIgnoreCase) ? "Coyote" : "test framework")
+        : options.Excludes(name) is { } exclude ? $"excluded by --exclude {exclude}"
+        : !options.Includes(name) ? "not matched by any --include"
+        : config?.Leaves(name);
 
     /// <summary>Reads what the assembly is (and whom it references) and decides whether it can be prepared.</summary>
     private static (AssemblyDecision Decision, IReadOnlyList<string> References) Inspect(string name, string path, bool isTest, string? referencedBy)
