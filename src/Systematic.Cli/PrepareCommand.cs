@@ -62,9 +62,7 @@ internal static class PrepareCommand
             var source = Path.Combine(Path.GetDirectoryName(wanted)!, file);
             if (File.Exists(source))
             {
-                var scratch = Path.Combine(folder, file + ".systematic-" + Guid.NewGuid().ToString("N")[..8]);
-                File.Copy(source, scratch, overwrite: true);
-                File.Move(scratch, Path.Combine(folder, file), overwrite: true);
+                InPlacePreparation.Replace(source, Path.Combine(folder, file));
             }
         }
 

@@ -11,10 +11,10 @@ namespace Systematic.Harness;
 /// </summary>
 public sealed class PreparedAssembly
 {
-    private const string TestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";
+    private const string TestAttribute = Instrumenter.CoyoteTestAttribute;
 
     /// <summary>Systematic.Testing's xunit attribute; preparation gives such methods Coyote's [Test] too.</summary>
-    private const string SystematicFactAttribute = "Systematic.SystematicFactAttribute";
+    private const string SystematicFactAttribute = Instrumenter.SystematicFactAttribute;
 
     private PreparedAssembly(string source, string path, IReadOnlyList<string> notes, IReadOnlyList<AssemblyDecision> closure)
     {

@@ -8,10 +8,10 @@ namespace Systematic.Instrumentation;
 /// <summary>The edits of one instrumentation pass over a module: see <see cref="Instrumenter"/>.</summary>
 internal sealed class InstrumentationPass(ModuleDefinition module, ProbeMap probes, IReadOnlySet<string> instrumented, PrimitiveTable primitives)
 {
-    private const string TestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";
+    private const string TestAttribute = Instrumenter.CoyoteTestAttribute;
 
     /// <summary>Systematic.Testing's xunit attribute: such a test is a Coyote test too.</summary>
-    private const string SystematicFactAttribute = "Systematic.SystematicFactAttribute";
+    private const string SystematicFactAttribute = Instrumenter.SystematicFactAttribute;
     private const string AsyncStateMachine = "System.Runtime.CompilerServices.AsyncStateMachineAttribute";
     private const string VoidType = "System.Void";
     private const string ObjectType = "System.Object";

@@ -24,6 +24,12 @@ public static class Instrumenter
     /// <summary>The version of this pass, recorded in the marker.</summary>
     public const string Version = "1";
 
+    /// <summary>Coyote's test attribute: what <c>coyote test -m</c> and Systematic run.</summary>
+    public const string CoyoteTestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";
+
+    /// <summary>Systematic.Testing's xunit attribute: such a test is given Coyote's <c>[Test]</c> when instrumented.</summary>
+    public const string SystematicFactAttribute = "Systematic.SystematicFactAttribute";
+
     private const string CoyoteSignature = "Microsoft.Coyote.Rewriting.RewritingSignatureAttribute";
 
     /// <summary>Returns whether <c>coyote rewrite</c> has rewritten the assembly.</summary>

@@ -109,7 +109,7 @@ internal static class Exploration
             var expected = test.Expected is { } kind ? $" (expected a {kind})" : "";
             var message = $"{outcome.Kind}: {diagnosis.Sentence}{expected}{Environment.NewLine}" +
                 $"Failure folder: {outcome.ReportDir} (report.md, {FailureReport.TraceFile}{(outcome.Minimal is { } minimal ? ", " + minimal.Trace : "")}){Environment.NewLine}" +
-                $"Found at iteration {outcome.FirstBugIteration} with strategy {outcome.Strategy}, seed {outcome.Seed}. Replay it: `{(test.Body is null && test.Instance is null ? $"systematic replay {outcome.ReportDir}" : FailureReport.RunnerCommands(outcome.ReportDir!, test.Name, "").Systematic)}`, or run this test under a debugger.";
+                $"Found at iteration {outcome.FirstBugIteration} with strategy {outcome.Strategy}, seed {outcome.Seed}. Replay it: `{FailureReport.ReplayOf(test, outcome.ReportDir!, Path.Combine(outcome.ReportDir!, FailureReport.TraceFile)).Systematic}`, or run this test under a debugger.";
             output($"Systematic: {outcome.Kind} at iteration {outcome.FirstBugIteration}; failure folder {outcome.ReportDir}");
             throw new SystematicFailureException(message) { Kind = outcome.Kind ?? FailureKind.None, Diagnosis = diagnosis.Sentence, Folder = outcome.ReportDir };
         }

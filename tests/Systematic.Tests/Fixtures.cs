@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Systematic.Harness;
 
 namespace Systematic.Tests;
@@ -72,3 +73,35 @@ public sealed class CatalogFixture : IDisposable
 
 [CollectionDefinition("engine")]
 public sealed class EngineTests : ICollectionFixture<CatalogFixture>;
+
+/// <summary>Runs a command as a user would in a shell, with telemetry off and none of the test host's MSBuild settings.</summary>
+internal static class Processes
+{
+    public static (int Exit, string Output) Run(string command, IEnumerable<string> arguments, string directory, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(command) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["COYOTE_CLI_TELEMETRY_OPTOUT"] = "1";
+
+        // The test host's own settings must not leak into the user's build.
+        start.Environment.Remove("MSBuildExtensionsPath");
+        start.Environment.Remove("MSBUILD_EXE_PATH");
+        start.Environment.Remove("MSBuildSDKsPath");
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"{command} {string.Join(' ', arguments)} did not finish");
+        return (process.ExitCode, output.Result + error.Result);
+    }
+}

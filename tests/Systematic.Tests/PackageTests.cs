@@ -16,18 +16,7 @@ public sealed class PackageTests
     [Fact]
     public void DotnetTestFindsExplainsAndReplaysWithThePackage()
     {
-        var root = Paths.NewTempDir("package");
-        var (feed, version) = Feed(root);
-        var repo = Path.Combine(root, "their-repo");
-        CopySample(Path.Combine(Paths.RepoRoot, "tests", "Samples.Package"), repo);
-        File.WriteAllText(Path.Combine(repo, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="systematic-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        var (root, repo, version) = UserRepository("package");
         var property = $"-p:SystematicTestingVersion={version}";
 
         var (exit, output) = Run(["test", Tests, property, "--logger", "trx;LogFileName=first.trx", "--results-directory", Path.Combine(root, "results")], repo);
@@ -102,18 +91,7 @@ public sealed class PackageTests
     [Fact]
     public void DotnetTestWorksWithXunit4AndTheTestingPlatform()
     {
-        var root = Paths.NewTempDir("package4");
-        var (feed, version) = Feed(root);
-        var repo = Path.Combine(root, "their-repo");
-        CopySample(Path.Combine(Paths.RepoRoot, "tests", "Samples.Package"), repo);
-        File.WriteAllText(Path.Combine(repo, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="systematic-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        var (root, repo, version) = UserRepository("package4");
 
         // As `dotnet new xunit3` makes a project with xunit.v3 4.x: Microsoft.Testing.Platform, no VSTest adapter.
         File.WriteAllText(Path.Combine(repo, "global.json"), """{ "test": { "runner": "Microsoft.Testing.Platform" } }""");
@@ -131,6 +109,27 @@ public sealed class PackageTests
         Assert.Contains("SystematicFailureException : LockOrderDeadlock: Task `", output, StringComparison.Ordinal);
         Assert.Contains("SystematicFailureException : Leak: Task `", output, StringComparison.Ordinal);
         Assert.Matches(@"total: 10\s+failed: 2\s+succeeded: 8", output);
+    }
+
+    /// <summary>
+    /// A user's repository: the sample copied into a fresh folder outside this one, its package source the feed the
+    /// packages of this build are in.
+    /// </summary>
+    private static (string Root, string Repo, string Version) UserRepository(string name)
+    {
+        var root = Paths.NewTempDir(name);
+        var (feed, version) = Feed(root);
+        var repo = Path.Combine(root, "their-repo");
+        CopySample(Path.Combine(Paths.RepoRoot, "tests", "Samples.Package"), repo);
+        File.WriteAllText(Path.Combine(repo, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="systematic-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        return (root, repo, version);
     }
 
     /// <summary>The folder feed .ci/run packed (SYSTEMATIC_FEED), or one packed now from this build with a version of its own.</summary>
@@ -197,33 +196,8 @@ public sealed class PackageTests
     }
 
     private static (int Exit, string Output) Run(IReadOnlyList<string> arguments, string directory, IReadOnlyDictionary<string, string>? environment = null) =>
-        Run("dotnet", arguments, directory, environment);
+        Processes.Run("dotnet", arguments, directory, environment);
 
-    private static (int Exit, string Output) Run(string command, IReadOnlyList<string> arguments, string directory, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(command) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["COYOTE_CLI_TELEMETRY_OPTOUT"] = "1";
-
-        // The test host's own settings must not leak into the user's build.
-        start.Environment.Remove("MSBuildExtensionsPath");
-        start.Environment.Remove("MSBUILD_EXE_PATH");
-        start.Environment.Remove("MSBuildSDKsPath");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"{command} {string.Join(' ', arguments)} did not finish");
-        return (process.ExitCode, output.Result + error.Result);
-    }
+    private static (int Exit, string Output) Run(string command, IReadOnlyList<string> arguments, string directory) =>
+        Processes.Run(command, arguments, directory);
 }

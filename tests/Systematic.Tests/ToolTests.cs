@@ -48,30 +48,12 @@ public sealed class ToolTests
 
     private static (int Exit, string Output) Run(string command, IEnumerable<string> arguments, string directory, IReadOnlyDictionary<string, string> environment, bool check = true)
     {
-        var start = new ProcessStartInfo(command) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["COYOTE_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"{command} {string.Join(' ', arguments)} did not finish");
-        var text = output.Result + error.Result;
+        var (exit, output) = Processes.Run(command, arguments, directory, environment);
         if (check)
         {
-            Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', arguments)} exited {process.ExitCode}: {text}");
+            Assert.True(exit == 0, $"{command} {string.Join(' ', arguments)} exited {exit}: {output}");
         }
 
-        return (process.ExitCode, text);
+        return (exit, output);
     }
 }

@@ -144,8 +144,8 @@ public static class InPlacePreparation
         }
     }
 
-    /// <summary>Replaces <paramref name="target"/> by a copy of <paramref name="prepared"/>: a new file moved into place, so a hard link to a package cache is never written through.</summary>
-    private static void Replace(string prepared, string target)
+    /// <summary>Replaces <paramref name="target"/> in a build output by a copy of <paramref name="prepared"/>: a new file moved into place, so a hard link to a package cache is never written through.</summary>
+    public static void Replace(string prepared, string target)
     {
         var scratch = target + ".systematic-" + Guid.NewGuid().ToString("N")[..8];
         try

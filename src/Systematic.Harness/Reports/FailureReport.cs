@@ -141,7 +141,7 @@ public static class FailureReport
     /// Systematic's and stock Coyote's, or, when only the test runner can run the test (a delegate passed to
     /// <c>Explore.RunAsync</c>, a class made with the runner's constructor arguments), the test run again to replay it.
     /// </summary>
-    private static ReplayCommands ReplayOf(TestCase test, string folder, string trace, string? plan, string tool) =>
+    internal static ReplayCommands ReplayOf(TestCase test, string folder, string trace, string? plan = null, string tool = DefaultTool) =>
         test.Body is not null ? RunnerCommands(folder, test.Name, "the body is a delegate passed to Explore.RunAsync, which `coyote replay -m` cannot name; a [SystematicFact] method replays in stock Coyote")
         : test.Instance is not null ? RunnerCommands(folder, test.Name, $"`systematic replay` and `coyote replay` make the test's instance with a public parameterless constructor, which {test.Method.DeclaringType?.Name} does not have")
         : Commands(folder, test.Assembly.Path, trace, test.Name, plan, tool);
