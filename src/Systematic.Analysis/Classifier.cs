@@ -125,7 +125,7 @@ public static class Classifier
         private FailureKind messageKind;
         private List<Holding> holdings = [];
         private List<Waiting> waitings = [];
-        private IReadOnlyList<(int Resource, int Task, string? Site)> leaks = [];
+        private IReadOnlyList<(int Resource, int Task, SourceSite? Site)> leaks = [];
         private List<TaskState> blocked = [];
 
         /// <summary>The rules, root causes first: the first that explains the iteration names the failure.</summary>
@@ -397,7 +397,7 @@ public static class Classifier
         private (TaskState Waiter, int Promise)? AwaitedPromise(IReadOnlyList<TaskState> blocked) =>
             blocked
                 .Where(t => !this.log.Task(t.Id).Promise && t.Blocked is AwaitingTasks)
-                .OrderByDescending(t => SourceSite.Parse(t.Blocked!.Site) is { Line: > 0 })
+                .OrderByDescending(t => t.Blocked!.Site is { Line: > 0 })
                 .ThenByDescending(t => t.Blocked!.Seq)
                 .SelectMany(t => ((AwaitingTasks)t.Blocked!).Targets.Where(p => p > 0 && this.log.Task(p).Promise && !view.Ended(p)).Select(p => (t, p)))
                 .Select(x => ((TaskState, int)?)x)
@@ -441,7 +441,7 @@ public static class Classifier
         };
 
         /// <summary>An edge of the wait-for graph between logical tasks.</summary>
-        private sealed record Edge(int From, int To, int Resource, string? Site, int Waiter);
+        private sealed record Edge(int From, int To, int Resource, SourceSite? Site, int Waiter);
 
         private List<Edge> Edges(IEnumerable<TaskState> blocked)
         {
@@ -498,7 +498,7 @@ public static class Classifier
         private bool Runs(int task, IReadOnlyList<string> methods)
         {
             var logical = view.Logical(task);
-            var blockedIn = this.state.Tasks.TryGetValue(task, out var s) && s.Blocked is { Site: { } site } ? SourceSite.Parse(site)?.Method : null;
+            var blockedIn = this.state.Tasks.TryGetValue(task, out var s) && s.Blocked is { Site: { } site } ? site.Method : null;
             return (blockedIn is not null && methods.Contains(blockedIn)) ||
                 this.log.Tasks.Any(t => view.Logical(t.Id) == logical && methods.Any(m => t.Entry == m || t.Entry.EndsWith("." + m, StringComparison.Ordinal)));
         }

@@ -3,13 +3,13 @@ using Systematic.Recording;
 namespace Systematic.Analysis;
 
 /// <summary>One link of a wait-for cycle or chain: <paramref name="Waiter"/> waits at <paramref name="Site"/> for <paramref name="Resource"/> (or for the task <paramref name="Holder"/>), held by <paramref name="Holder"/>.</summary>
-public sealed record WaitLink(string Waiter, string? Resource, string? Site, string Holder);
+public sealed record WaitLink(string Waiter, string? Resource, SourceSite? Site, string Holder);
 
 /// <summary>Who holds a resource at the failure.</summary>
-public sealed record Holding(string Resource, string Task, int Permits, string? Site, bool TaskEnded);
+public sealed record Holding(string Resource, string Task, int Permits, SourceSite? Site, bool TaskEnded);
 
 /// <summary>Who is blocked at the failure, and on what.</summary>
-public sealed record Waiting(string Task, string WaitsFor, string? Site);
+public sealed record Waiting(string Task, string WaitsFor, SourceSite? Site);
 
 /// <summary>The explanation of one failure.</summary>
 /// <param name="Kind">The root cause.</param>

@@ -9,7 +9,7 @@ namespace Systematic.Analysis;
 /// <param name="AcquireSite">Where the other was taken.</param>
 /// <param name="Task">The task that took them.</param>
 /// <param name="Iteration">The first iteration that took them in this order.</param>
-public sealed record LockOrderEdge(string From, string To, string? HeldSite, string? AcquireSite, string Task, long Iteration)
+public sealed record LockOrderEdge(string From, string To, SourceSite? HeldSite, SourceSite? AcquireSite, string Task, long Iteration)
 {
     /// <summary>Gets the held lock's name, as reports show it.</summary>
     public string FromName { get; init; } = From;
@@ -78,7 +78,7 @@ public sealed class LockOrderGraph
         return added;
     }
 
-    private static string Key(ResourceInfo resource) => resource.Ordinal > 0 ? resource.Key : $"{resource.Site}|{resource.Name}";
+    private static string Key(ResourceInfo resource) => resource.Ordinal > 0 ? resource.Key : $"{resource.Site?.Key}|{resource.Name}";
 
     /// <summary>Finds the cycles of the graph (each once, shortest first).</summary>
     public IReadOnlyList<PotentialCycle> Cycles()

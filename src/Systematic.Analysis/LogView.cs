@@ -34,9 +34,9 @@ public sealed class LogView
     public int Logical(int task) => this.Log.Logical(task);
 
     /// <summary>Gets the leaked permits: each resource not used for signalling that a task finished holding, with that task and where it last took it.</summary>
-    public IReadOnlyList<(int Resource, int Task, string? Site)> Leaks()
+    public IReadOnlyList<(int Resource, int Task, SourceSite? Site)> Leaks()
     {
-        var leaks = new List<(int, int, string?)>();
+        var leaks = new List<(int, int, SourceSite?)>();
         foreach (var resource in this.State.Resources.Values.Where(r => !r.IsSignaling))
         {
             foreach (var holder in resource.HeldBy.Where(this.Ended))
@@ -91,7 +91,7 @@ public sealed class LogView
         foreach (var group in all.Select((e, i) => (Event: e, Index: i)).Where(x => x.Event.Resource > 0).GroupBy(x => x.Event.Resource))
         {
             var events = group.ToList();
-            var sourced = events.Any(x => x.Event.Kind != EventKind.Create && SourceSite.Parse(x.Event.Site) is { Line: > 0 });
+            var sourced = events.Any(x => x.Event.Kind != EventKind.Create && x.Event.Site is { Line: > 0 });
             var contended = events.Any(x => x.Event.Kind is EventKind.WaitForPulse or EventKind.Pulse or EventKind.PulseAll or EventKind.TimedOut or EventKind.Cancelled or EventKind.OverRelease ||
                 (x.Event.Kind == EventKind.Wait && !(x.Index + 1 < all.Count && all[x.Index + 1] is { Kind: EventKind.Acquire } next && next.Task == x.Event.Task && next.Resource == x.Event.Resource)));
             var balanced = events.Where(x => x.Event.Kind == EventKind.Acquire).Sum(x => x.Event.Amount) == events.Where(x => x.Event.Kind == EventKind.Release).Sum(x => x.Event.Amount);
@@ -152,7 +152,7 @@ public sealed class LogView
     }
 
     /// <summary>Gets <c>File.cs:41</c> for a site, or "?".</summary>
-    public static string Short(string? site) => SourceSite.ShortOf(site);
+    public static string Short(SourceSite? site) => SourceSite.ShortOf(site);
 
     /// <summary>Gets whether a task's logical task has ended (an awaited helper that returned is not the end of its caller).</summary>
     public bool Ended(int task)
@@ -171,7 +171,7 @@ public sealed class LogView
 
         // The method where the task first touches a resource, else the first named async method it runs inline.
         var first = this.Log.Events.FirstOrDefault(e => e.Resource > 0 && e.Task > 0 && e.Kind is EventKind.Wait or EventKind.Acquire && this.Logical(e.Task) == task.Id);
-        if (SourceSite.Parse(first?.Site)?.Method is { } method && !method.EndsWith(".lambda", StringComparison.Ordinal))
+        if (first?.Site?.Method is { } method && !method.EndsWith(".lambda", StringComparison.Ordinal))
         {
             return task with { Entry = method };
         }

@@ -105,6 +105,7 @@ public sealed class WorkerPool : IDisposable
         private readonly Process process;
         private readonly BlockingCollection<string> lines = [];
         private readonly List<string> errors = [];
+        private bool closed;
 
         public Worker(int? cpu)
         {
@@ -134,17 +135,7 @@ public sealed class WorkerPool : IDisposable
                     }
                 }
             };
-            this.process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line)
-                {
-                    this.lines.Add(line);
-                }
-                else
-                {
-                    this.lines.CompleteAdding();
-                }
-            };
+            this.process.OutputDataReceived += (_, e) => this.Received(e.Data);
             this.process.BeginErrorReadLine();
             this.process.BeginOutputReadLine();
         }
@@ -237,8 +228,34 @@ public sealed class WorkerPool : IDisposable
                 // Already gone.
             }
 
+            lock (this.lines)
+            {
+                // The reader thread can deliver the end of the output after the process is gone: it must find the queue closed, not disposed.
+                this.closed = true;
+                this.lines.Dispose();
+            }
+
             this.process.Dispose();
-            this.lines.Dispose();
+        }
+
+        private void Received(string? line)
+        {
+            lock (this.lines)
+            {
+                if (this.closed)
+                {
+                    return;
+                }
+
+                if (line is null)
+                {
+                    this.lines.CompleteAdding();
+                }
+                else
+                {
+                    this.lines.Add(line);
+                }
+            }
         }
 
         private void Kill()

@@ -38,7 +38,11 @@ public static class AsyncProbes
         }
     }
 
-    internal static string? Site(string? site) => CallerSite.Value ?? site;
+    /// <summary>Gets where a probe's event happened: the hidden wrapper's caller when one is being called, else the probe's own emitted site.</summary>
+    internal static SourceSite? Site(string? site) => SourceSite.Of(CallerSite.Value ?? site);
+
+    /// <summary>Gets the hidden wrapper's caller when one is being called, else <paramref name="site"/>.</summary>
+    internal static SourceSite? AtCaller(SourceSite? site) => CallerSite.Value is { } caller ? SourceSite.Of(caller) : site;
 
     /// <summary>Marks the next async method entered on this thread as awaited at once by its caller.</summary>
     public static void AwaitedCall()
@@ -72,7 +76,7 @@ public static class AsyncProbes
             return -2;
         }
 
-        var info = session.StartTask(method, null, inline: false);
+        var info = session.StartTask(method, Recorder.NoSite, inline: false);
         var previous = Recorder.SetCurrentTask(info.Id);
         return ((long)previous.Session << 32) | (uint)previous.Task;
     }

@@ -5,4 +5,4 @@ namespace Systematic.Recording;
 /// <param name="Resources">The resources involved (ids in the log).</param>
 /// <param name="Tasks">The tasks involved (ids in the log).</param>
 /// <param name="Site">Where it was found, or null.</param>
-public sealed record DetectedFailure(FailureKind Kind, IReadOnlyList<int> Resources, IReadOnlyList<int> Tasks, string? Site);
+public sealed record DetectedFailure(FailureKind Kind, IReadOnlyList<int> Resources, IReadOnlyList<int> Tasks, SourceSite? Site);

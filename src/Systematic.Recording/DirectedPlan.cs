@@ -7,7 +7,7 @@ namespace Systematic.Recording;
 /// then they go on, each to the lock the next one holds. Built with Coyote's public <c>Operation.PauseUntil</c>.
 /// </summary>
 /// <param name="Firsts">Each edge's first lock (its identity across iterations, <see cref="ResourceInfo.Key"/>) and the site it is taken at.</param>
-public sealed record DirectedPlan(IReadOnlyList<(string Lock, string? Site)> Firsts)
+public sealed record DirectedPlan(IReadOnlyList<(string Lock, SourceSite? Site)> Firsts)
 {
     private int arrived;
 
@@ -17,7 +17,7 @@ public sealed record DirectedPlan(IReadOnlyList<(string Lock, string? Site)> Fir
     /// <summary>Gets whether every task of the cycle holds its first lock.</summary>
     public bool AllArrived => this.Arrived >= this.Firsts.Count;
 
-    internal bool IsFirst(ResourceInfo resource, string? site) => this.Firsts.Any(f => f.Lock == resource.Key && f.Site == site);
+    internal bool IsFirst(ResourceInfo resource, SourceSite? site) => this.Firsts.Any(f => f.Lock == resource.Key && f.Site == site);
 
     internal void Arrive() => Interlocked.Increment(ref this.arrived);
 
@@ -43,5 +43,5 @@ public sealed record DirectedPlan(IReadOnlyList<(string Lock, string? Site)> Fir
         }
     }
 
-    private sealed record PlanStep(string Lock, string? Site);
+    private sealed record PlanStep(string Lock, SourceSite? Site);
 }

@@ -144,14 +144,14 @@ public sealed class IterationLog
         }
     }
 
-    internal ResourceInfo AddResource(ResourceKind kind, string name, string? site, int initial, int max)
+    internal ResourceInfo AddResource(ResourceKind kind, string name, SourceSite? site, int initial, int max)
     {
         var info = new ResourceInfo(this.resources.Count + 1, kind, name, site, initial, max);
         this.resources.Add(info);
         return info;
     }
 
-    internal TaskInfo AddTask(string entry, string? site, int parent, bool inline, bool promise = false)
+    internal TaskInfo AddTask(string entry, SourceSite? site, int parent, bool inline, bool promise = false)
     {
         var info = new TaskInfo(this.tasks.Count + 1, entry, site, parent, inline) { Promise = promise };
         this.tasks.Add(info);

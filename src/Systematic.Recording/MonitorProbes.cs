@@ -97,7 +97,7 @@ public static class MonitorProbes
         {
             // Exiting a lock this task does not hold (after a TryEnter that timed out, say): an over-release, named as such.
             session.Emit(EventKind.OverRelease, Recorder.CurrentTask, held.Id, site, 1, 1);
-            Recorder.Fail(new DetectedFailure(FailureKind.OverRelease, [held.Id], [Recorder.CurrentTask], site), $"'{held.Name}' exited at {SourceSite.ShortOf(AsyncProbes.Site(site))} by a task that does not hold it.");
+            Recorder.Fail(new DetectedFailure(FailureKind.OverRelease, [held.Id], [Recorder.CurrentTask], AsyncProbes.Site(site)), $"'{held.Name}' exited at {SourceSite.ShortOf(AsyncProbes.Site(site))} by a task that does not hold it.");
         }
 
         ControlledMonitor.Exit(obj);

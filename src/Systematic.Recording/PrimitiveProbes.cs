@@ -167,7 +167,7 @@ public static class PrimitiveProbes
         };
     }
 
-    private sealed record Acquiring(object Instance, int Resource, int Task, string? Site);
+    private sealed record Acquiring(object Instance, int Resource, int Task, SourceSite? Site);
 
     /// <summary>How to tell whether a value an acquire method returned stands for a permit taken, refused or still awaited.</summary>
     private static class Awaitable<T>

@@ -5,7 +5,7 @@ namespace Systematic.Recording;
 /// <param name="Kind">What happened.</param>
 /// <param name="Task">The task it happened in (0 when outside any known task).</param>
 /// <param name="Resource">The resource involved, or 0.</param>
-/// <param name="Site">Source site: <c>file|line|method</c>, or null.</param>
+/// <param name="Site">Source site, or null.</param>
 /// <param name="Count">Free permits after the event, or -1.</param>
 /// <param name="Amount">Permits released, or 1.</param>
 /// <param name="Targets">For <see cref="EventKind.Await"/>: the awaited tasks (-1 for a task no probe started); for <see cref="EventKind.Pulse"/> and <see cref="EventKind.PulseAll"/>: the tasks woken.</param>
@@ -14,7 +14,7 @@ public sealed record RecordedEvent(
     EventKind Kind,
     int Task,
     int Resource,
-    string? Site,
+    SourceSite? Site,
     int Count = -1,
     int Amount = 1,
     IReadOnlyList<int>? Targets = null);

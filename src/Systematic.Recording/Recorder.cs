@@ -17,6 +17,9 @@ public static class Recorder
     /// <summary>Events kept per iteration; later events are counted as dropped.</summary>
     public const int MaxEvents = 200_000;
 
+    /// <summary>No site, for the overloads that take either an emitted or a resolved one.</summary>
+    internal static SourceSite? NoSite => null;
+
     private static readonly AsyncLocal<FlowMark> Flow = new();
     private static Session? current;
     private static int sessions;
@@ -108,7 +111,7 @@ public static class Recorder
         current = session;
         Directed?.Reset();
         var root = session.Log.AddTask(test, null, 0, false);
-        session.Emit(EventKind.TaskStart, root.Id, 0, null);
+        session.Emit(EventKind.TaskStart, root.Id, 0, NoSite);
         SetCurrentTask(root.Id);
         try
         {
@@ -268,25 +271,25 @@ internal sealed class Session(int id, IterationLog log)
 {
     // Where each resource seen so far was made and what it was stored into, across iterations and tests: an object made
     // before this iteration (a static semaphore) is still known by its name.
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, Tuple<string?, string?>> KnownNames = [];
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, Tuple<SourceSite?, string?>> KnownNames = [];
 
     private readonly Dictionary<object, ResourceInfo> resources = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, object> targets = [];
     private readonly Dictionary<int, string?> hints = [];
     private readonly Dictionary<int, int> ordinals = [];
-    private readonly Dictionary<object, (string Site, string? Hint, int Ordinal)> creations = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, int> creationsPerSite = new(StringComparer.Ordinal);
+    private readonly Dictionary<object, (SourceSite? Site, string? Hint, int Ordinal)> creations = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<SourceSite, int> creationsPerSite = [];
     private readonly Dictionary<Task, int> taskIds = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, Task> tasksById = [];
     private readonly HashSet<int> livesOn = [];
     private readonly HashSet<Task> inlineTasks = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<int> directedPauses = [];
     private readonly HashSet<object> disposed = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<object, (string? Site, string? Hint)> completionSources = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<object, (SourceSite? Site, string? Hint)> completionSources = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, object> completionTasks = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, int> inlineDepth = [];
-    private readonly Dictionary<int, (int Resource, string? Site, Task? Awaited)> pendingAsyncWaits = [];
+    private readonly Dictionary<int, (int Resource, SourceSite? Site, Task? Awaited)> pendingAsyncWaits = [];
 
     public int Id { get; } = id;
 
@@ -296,7 +299,12 @@ internal sealed class Session(int id, IterationLog log)
 
     public Generator? Choices { get; set; }
 
-    public void Emit(EventKind kind, int task, int resource, string? site, int count = -1, int amount = 1, IReadOnlyList<int>? awaited = null)
+    /// <summary>Records a step at a probe's emitted site (or the hidden wrapper's caller's, <see cref="AsyncProbes.EnterCallerSite"/>).</summary>
+    public void Emit(EventKind kind, int task, int resource, string? site, int count = -1, int amount = 1, IReadOnlyList<int>? awaited = null) =>
+        this.Emit(kind, task, resource, AsyncProbes.Site(site), count, amount, awaited);
+
+    /// <summary>Records a step at a site already resolved.</summary>
+    public void Emit(EventKind kind, int task, int resource, SourceSite? site, int count = -1, int amount = 1, IReadOnlyList<int>? awaited = null)
     {
         if (this.Log.Events.Count >= Recorder.MaxEvents)
         {
@@ -317,7 +325,7 @@ internal sealed class Session(int id, IterationLog log)
             this.Append(outcome, task, pending.Resource, pending.Site, free, 1, null);
         }
 
-        this.Append(kind, task, resource, AsyncProbes.Site(site), count, amount, awaited);
+        this.Append(kind, task, resource, site, count, amount, awaited);
     }
 
     /// <summary>Remembers a task's asynchronous wait that did not complete at once; its acquire is recorded when the task runs again.</summary>
@@ -325,9 +333,9 @@ internal sealed class Session(int id, IterationLog log)
     /// <param name="resource">The resource it waits for.</param>
     /// <param name="site">Where it waits.</param>
     /// <param name="awaited">The task its wait returned, whose outcome tells a permit taken from a wait cancelled or refused; null when unknown.</param>
-    public void PendingAsyncWait(int task, int resource, string? site, Task? awaited = null) => this.pendingAsyncWaits[task] = (resource, site, awaited);
+    public void PendingAsyncWait(int task, int resource, SourceSite? site, Task? awaited = null) => this.pendingAsyncWaits[task] = (resource, site, awaited);
 
-    private void Append(EventKind kind, int task, int resource, string? site, int count, int amount, IReadOnlyList<int>? awaited)
+    private void Append(EventKind kind, int task, int resource, SourceSite? site, int count, int amount, IReadOnlyList<int>? awaited)
     {
         if (kind is EventKind.Wait or EventKind.Acquire or EventKind.Release && !this.IsDeclared(resource) &&
             this.targets.TryGetValue(resource, out var target) && Systematic.Signaling.IsDeclared(target))
@@ -383,8 +391,8 @@ internal sealed class Session(int id, IterationLog log)
     /// <summary>Remembers where an object that may become a lock was created (a <c>new object()</c>, a <c>new Lock()</c>) and its creation order there.</summary>
     public void NoteCreation(object target, string site, string? hint)
     {
-        var where = AsyncProbes.Site(site) ?? site;
-        var ordinal = this.creationsPerSite[where] = this.creationsPerSite.GetValueOrDefault(where) + 1;
+        var where = AsyncProbes.Site(site);
+        var ordinal = this.NextOrdinal(where);
         this.creations[target] = (where, hint, ordinal);
     }
 
@@ -392,21 +400,21 @@ internal sealed class Session(int id, IterationLog log)
     {
         if (!this.resources.TryGetValue(target, out var info))
         {
+            var where = AsyncProbes.Site(site);
             if (this.creations.Remove(target, out var created))
             {
                 // A lock object seen created: known by where it was made and what it was stored into, not by the name of
                 // whatever local first locked it (which differs from one use to the next); made where nothing names it
                 // (an argument, a tuple), it is known by the expression it is locked through (`lock (box)`).
-                site = created.Site;
+                where = AsyncProbes.AtCaller(created.Site);
                 hint = created.Hint ?? hint;
             }
             else if (site is null && hint is null && KnownNames.TryGetValue(target, out var known))
             {
                 // Made before this iteration began.
-                (site, hint) = (known.Item1, known.Item2);
+                (where, hint) = (AsyncProbes.AtCaller(known.Item1), known.Item2);
             }
 
-            var where = AsyncProbes.Site(site);
             if (where is not null || hint is not null)
             {
                 KnownNames.AddOrUpdate(target, Tuple.Create(where, hint));
@@ -415,7 +423,7 @@ internal sealed class Session(int id, IterationLog log)
             var name = hint ?? $"{(kind == ResourceKind.Monitor ? "lock" : target is SemaphoreSlim ? "SemaphoreSlim" : TaskProbes.TypeName(target.GetType()))}@{SourceSite.ShortOf(where)}";
 
             // Its identity across iterations: where it was made and how many were made there before it.
-            var ordinal = created.Ordinal > 0 ? created.Ordinal : this.creationsPerSite[where ?? ""] = this.creationsPerSite.GetValueOrDefault(where ?? "") + 1;
+            var ordinal = created.Ordinal > 0 ? created.Ordinal : this.NextOrdinal(where);
             info = this.Log.AddResource(kind, name, where, initial, max);
             this.Log.SetOrdinal(info, ordinal);
             info = info with { Ordinal = ordinal };
@@ -423,10 +431,16 @@ internal sealed class Session(int id, IterationLog log)
             this.targets.Add(info.Id, target);
             this.hints.Add(info.Id, hint);
             this.ordinals.Add(info.Id, ordinal);
-            this.Emit(EventKind.Create, Recorder.CurrentTask, info.Id, site, initial);
+            this.Emit(EventKind.Create, Recorder.CurrentTask, info.Id, where, initial);
         }
 
         return info;
+    }
+
+    private int NextOrdinal(SourceSite? where)
+    {
+        var key = where ?? SourceSite.Unknown;
+        return this.creationsPerSite[key] = this.creationsPerSite.GetValueOrDefault(key) + 1;
     }
 
     public bool TryGetResource(object target, out ResourceInfo info) => this.resources.TryGetValue(target, out info!);
@@ -434,10 +448,14 @@ internal sealed class Session(int id, IterationLog log)
     /// <summary>Notes a releaser disposed; returns false when it already was (a second Dispose gives nothing back).</summary>
     public bool NoteDisposed(object releaser) => this.disposed.Add(releaser);
 
-    public TaskInfo StartTask(string entry, string? site, bool inline, bool promise = false)
+    /// <summary>Starts a task at a probe's emitted site.</summary>
+    public TaskInfo StartTask(string entry, string? site, bool inline, bool promise = false) => this.StartTask(entry, SourceSite.Of(site), inline, promise);
+
+    /// <summary>Starts a task at a site already resolved.</summary>
+    public TaskInfo StartTask(string entry, SourceSite? site, bool inline, bool promise = false)
     {
         var info = this.Log.AddTask(entry, site, Recorder.CurrentTask, inline, promise);
-        this.Emit(EventKind.TaskStart, info.Id, 0, site);
+        this.Emit(EventKind.TaskStart, info.Id, 0, AsyncProbes.AtCaller(site));
         return info;
     }
 
@@ -461,7 +479,7 @@ internal sealed class Session(int id, IterationLog log)
     {
         if (id > 0 && this.State.Tasks.TryGetValue(id, out var state) && !state.Ended)
         {
-            this.Emit(EventKind.TaskEnd, id, 0, null);
+            this.Emit(EventKind.TaskEnd, id, 0, Recorder.NoSite);
         }
     }
 
@@ -474,7 +492,7 @@ internal sealed class Session(int id, IterationLog log)
 
     /// <summary>Remembers where a task completion source was made and what it is stored into.</summary>
     public void NoteCompletionSource(object source, string site, string? hint) =>
-        this.completionSources[source] = (AsyncProbes.Site(site) ?? site, hint);
+        this.completionSources[source] = (AsyncProbes.Site(site), hint);
 
     /// <summary>Remembers which completion source hands out <paramref name="task"/>.</summary>
     public void NoteCompletionTask(Task task, object source)
@@ -497,17 +515,17 @@ internal sealed class Session(int id, IterationLog log)
         }
 
         var (site, hint) = this.completionSources.GetValueOrDefault(source);
-        if (SourceSite.Parse(site) is { Line: <= 0 } && producer is not null)
+        if (site is { HasLine: false } && producer is not null)
         {
             // Made inside a package without source lines: the call the awaiting code made says more.
             var from = producer.Contains('.', StringComparison.Ordinal) ? $"task from {producer}" : $"task in {producer}";
-            var made = this.StartTask(from, null, false, promise: true);
+            var made = this.StartTask(from, Recorder.NoSite, false, promise: true);
             this.BindTask(task, made.Id);
             return made.Id;
         }
 
         var name = hint is null ? "TaskCompletionSource" : $"TaskCompletionSource {hint}";
-        var info = this.StartTask(site is null ? name : $"{name} ({SourceSite.ShortOf(site)})", site, false, promise: true);
+        var info = this.StartTask(site is null ? name : $"{name} ({site.Short})", site, false, promise: true);
         this.BindTask(task, info.Id);
         return info.Id;
     }
@@ -574,7 +592,7 @@ internal sealed class Session(int id, IterationLog log)
             var name = producer is null ? "a task no instrumented code started"
                 : producer.Contains('.', StringComparison.Ordinal) ? $"task from {producer}"
                 : $"task in {producer}";
-            id = this.StartTask(name, null, false, promise: true).Id;
+            id = this.StartTask(name, Recorder.NoSite, false, promise: true).Id;
             this.BindTask(awaited, id);
         }
 

@@ -11,13 +11,13 @@ public enum ResourceKind
 }
 
 /// <summary>A resource seen during an iteration.</summary>
-public sealed record ResourceInfo(int Id, ResourceKind Kind, string Name, string? Site, int Initial, int Max)
+public sealed record ResourceInfo(int Id, ResourceKind Kind, string Name, SourceSite? Site, int Initial, int Max)
 {
     /// <summary>Gets its rank among the resources made at its site in this iteration, from 1: with <see cref="Site"/>, its identity across iterations.</summary>
     public int Ordinal { get; init; }
 
     /// <summary>Gets its identity across iterations: its site and ordinal there.</summary>
-    public string Key => $"{this.Site}#{this.Ordinal}";
+    public string Key => $"{this.Site?.Key}#{this.Ordinal}";
 
     /// <summary>Gets, for a semaphore its call sites show is a signal, the methods that release it and never acquire it; null otherwise.</summary>
     public IReadOnlyList<string>? Releasers { get; init; }
@@ -32,14 +32,14 @@ public sealed record ResourceInfo(int Id, ResourceKind Kind, string Name, string
 /// <param name="Site">Where it was started, or null.</param>
 /// <param name="Parent">Task that started it, or 0.</param>
 /// <param name="Inline">True when its caller awaited it at once: it is part of the caller's flow.</param>
-public sealed record TaskInfo(int Id, string Entry, string? Site, int Parent, bool Inline)
+public sealed record TaskInfo(int Id, string Entry, SourceSite? Site, int Parent, bool Inline)
 {
     /// <summary>Gets a value indicating whether this "task" is the one a <see cref="TaskCompletionSource"/> hands out: it runs no code and ends when the source is completed.</summary>
     public bool Promise { get; init; }
 }
 
 /// <summary>A lock order: <paramref name="Acquired"/> taken by <paramref name="Task"/> while it held <paramref name="Held"/> (and the other locks in <paramref name="Others"/>).</summary>
-public sealed record LockOrder(int Held, int Acquired, string? HeldSite, string? AcquireSite, int Task, IReadOnlyList<int> Others)
+public sealed record LockOrder(int Held, int Acquired, SourceSite? HeldSite, SourceSite? AcquireSite, int Task, IReadOnlyList<int> Others)
 {
     /// <summary>Gets whether a resource is a lock for lock-order purposes: a monitor, or a semaphore with a maximum of one permit.</summary>
     public static bool IsLock(ResourceInfo resource) => resource.Kind == ResourceKind.Monitor || resource.Max == 1;

@@ -165,7 +165,7 @@ public static class SemaphoreSlimProbes
         if ((long)before + releaseCount > resource.Limit)
         {
             session.Emit(EventKind.OverRelease, task, resource.Id, site, before, releaseCount);
-            Recorder.Fail(new DetectedFailure(FailureKind.OverRelease, [resource.Id], [task], site), $"'{resource.Name}' released at {SourceSite.ShortOf(site)} with {before} of {resource.Limit} permit(s) already free.");
+            Recorder.Fail(new DetectedFailure(FailureKind.OverRelease, [resource.Id], [task], AsyncProbes.Site(site)), $"'{resource.Name}' released at {SourceSite.ShortOf(AsyncProbes.Site(site))} with {before} of {resource.Limit} permit(s) already free.");
         }
 
         var previous = ControlledSemaphore.Release(instance, releaseCount);

@@ -1,10 +1,25 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Systematic.Recording;
 
 /// <summary>A source location of a probed call: file, line and containing method.</summary>
+/// <param name="File">The source file as the PDB names it, or empty for code without source lines.</param>
+/// <param name="Line">The 1-based line, or 0 for code without source lines.</param>
+/// <param name="Method">The containing method, <c>Type.Method</c>.</param>
+[JsonConverter(typeof(SourceSiteJsonConverter))]
 public sealed record SourceSite(string File, int Line, string Method)
 {
+    private static readonly ConcurrentDictionary<string, SourceSite?> Emitted = new(StringComparer.Ordinal);
+
+    /// <summary>Gets the key that stands for no site where sites are counted.</summary>
+    internal static SourceSite Unknown { get; } = new("", 0, "");
+
+    /// <summary>Gets the site of the <c>file|line|method</c> form the instrumenter emits, parsed once per distinct form; null for null or malformed input.</summary>
+    public static SourceSite? Of(string? emitted) => emitted is null ? null : Emitted.GetOrAdd(emitted, Parse);
+
     /// <summary>Parses the <c>file|line|method</c> form the instrumenter emits; null for null or malformed input.</summary>
     public static SourceSite? Parse(string? site)
     {
@@ -26,14 +41,79 @@ public sealed record SourceSite(string File, int Line, string Method)
     public static string Format(string file, int line, string method) =>
         string.Create(CultureInfo.InvariantCulture, $"{file}|{line}|{method}");
 
-    /// <summary>Gets <c>File.cs:41</c> for an emitted site, or <c>?</c> when there is none.</summary>
-    public static string ShortOf(string? site) => Parse(site)?.Short ?? "?";
+    /// <summary>Gets <c>File.cs:41</c> for a site, or <c>?</c> when there is none.</summary>
+    public static string ShortOf(SourceSite? site) => site?.Short ?? "?";
+
+    /// <summary>Gets its identity, the <c>file|line|method</c> form the instrumenter emits (two sites in files of one name differ here, not in <see cref="Short"/>).</summary>
+    public string Key => Format(this.File, this.Line, this.Method);
+
+    /// <summary>Gets whether the site has a source line (its code was built with a PDB).</summary>
+    public bool HasLine => this.File.Length > 0 && this.Line > 0;
 
     /// <summary>Gets <c>File.cs:41</c>, or <c>Type.Method</c> for code without source lines (a package built without a PDB).</summary>
-    public string Short => this.File.Length == 0 || this.Line <= 0
-        ? this.Method
-        : string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(this.File)}:{this.Line}");
+    public string Short => this.HasLine
+        ? string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(this.File)}:{this.Line}")
+        : this.Method;
 
     /// <inheritdoc/>
     public override string ToString() => this.Short;
+}
+
+/// <summary>
+/// Writes a <see cref="SourceSite"/> as <c>{"file", "line", "method"}</c>; reads that, or the <c>file|line|method</c>
+/// string that <c>systematic.failure/1</c> documents and older plan files hold.
+/// </summary>
+internal sealed class SourceSiteJsonConverter : JsonConverter<SourceSite>
+{
+    public override SourceSite? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.String:
+                return SourceSite.Parse(reader.GetString()) ?? throw new JsonException($"'{reader.GetString()}' is not a source site (file|line|method).");
+            case JsonTokenType.StartObject:
+                return ReadObject(ref reader);
+            default:
+                throw new JsonException($"A source site is an object or a string, not {reader.TokenType}.");
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, SourceSite value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("file", value.File);
+        writer.WriteNumber("line", value.Line);
+        writer.WriteString("method", value.Method);
+        writer.WriteEndObject();
+    }
+
+    private static SourceSite ReadObject(ref Utf8JsonReader reader)
+    {
+        string file = "", method = "";
+        var line = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "file":
+                    file = reader.GetString() ?? "";
+                    break;
+                case "line":
+                    line = reader.GetInt32();
+                    break;
+                case "method":
+                    method = reader.GetString() ?? "";
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+
+        return new SourceSite(file, line, method);
+    }
 }

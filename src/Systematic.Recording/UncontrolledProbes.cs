@@ -6,10 +6,10 @@ namespace Systematic.Recording;
 /// <param name="Api">The API called, e.g. <c>ChannelReader&lt;T&gt;.ReadAsync</c>.</param>
 /// <param name="Site">Where it was called.</param>
 /// <param name="Task">The task that called it.</param>
-public sealed record UncontrolledCall(string Api, string? Site, int Task)
+public sealed record UncontrolledCall(string Api, SourceSite? Site, int Task)
 {
     /// <summary>Gets the call as one line: the API and its site.</summary>
-    public override string ToString() => this.Site is null ? this.Api : $"{this.Api} at {SourceSite.ShortOf(this.Site)}";
+    public override string ToString() => this.Site is null ? this.Api : $"{this.Api} at {this.Site.Short}";
 }
 
 /// <summary>

@@ -1,16 +1,16 @@
 namespace Systematic.Recording;
 
 /// <summary>What a task is blocked on, if anything.</summary>
-public abstract record Blocking(string? Site, int Seq);
+public abstract record Blocking(SourceSite? Site, int Seq);
 
 /// <summary>Blocked waiting for a permit of a resource.</summary>
-public sealed record WaitingForResource(int Resource, string? Site, int Seq) : Blocking(Site, Seq);
+public sealed record WaitingForResource(int Resource, SourceSite? Site, int Seq) : Blocking(Site, Seq);
 
 /// <summary>Blocked in <c>Monitor.Wait</c>, waiting for a pulse of the monitor (then for the monitor itself).</summary>
-public sealed record WaitingForPulse(int Resource, string? Site, int Seq) : Blocking(Site, Seq);
+public sealed record WaitingForPulse(int Resource, SourceSite? Site, int Seq) : Blocking(Site, Seq);
 
 /// <summary>Blocked awaiting tasks that have not finished (-1: a task no probe started, such as a TaskCompletionSource's).</summary>
-public sealed record AwaitingTasks(IReadOnlyList<int> Targets, string? Site, int Seq) : Blocking(Site, Seq);
+public sealed record AwaitingTasks(IReadOnlyList<int> Targets, SourceSite? Site, int Seq) : Blocking(Site, Seq);
 
 /// <summary>
 /// The who-holds and who-waits state of an iteration, obtained by applying its events in order. The live recorder
@@ -183,7 +183,7 @@ public sealed class ResourceState(ResourceInfo info)
     public Dictionary<int, int> Holders { get; } = [];
 
     /// <summary>Gets where each holder last acquired.</summary>
-    public Dictionary<int, string?> AcquireSites { get; } = [];
+    public Dictionary<int, SourceSite?> AcquireSites { get; } = [];
 
     /// <summary>Gets the tasks that released permits they had not taken (signaling use).</summary>
     public HashSet<int> ForeignReleasers { get; } = [];

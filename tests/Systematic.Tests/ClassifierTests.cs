@@ -392,7 +392,7 @@ internal sealed class LogBuilder
     /// <summary>A task the test started with Task.Run: a flow of control of its own.</summary>
     public int Task(string entry)
     {
-        this.tasks.Add(new TaskInfo(this.tasks.Count + 1, entry, "Code.cs|2|Tests.TheTest", 1, false));
+        this.tasks.Add(new TaskInfo(this.tasks.Count + 1, entry, new SourceSite("Code.cs", 2, "Tests.TheTest"), 1, false));
         this.Add(EventKind.TaskStart, this.tasks.Count, 0, 0);
         return this.tasks.Count;
     }
@@ -432,7 +432,7 @@ internal sealed class LogBuilder
     /// <summary>A call into code Coyote does not control (a probe notes these).</summary>
     public LogBuilder Uncontrolled(int task, string api, int line)
     {
-        this.uncontrolled.Add(new UncontrolledCall(api, $"Code.cs|{line}|Tests.TheTest", task));
+        this.uncontrolled.Add(new UncontrolledCall(api, new SourceSite("Code.cs", line, "Tests.TheTest"), task));
         return this;
     }
 
@@ -443,7 +443,7 @@ internal sealed class LogBuilder
     private int Resource(ResourceKind kind, string name, int initial, int max, IReadOnlyList<string>? releasers)
     {
         var id = this.resources.Count + 1;
-        this.resources.Add(new ResourceInfo(id, kind, name, "Code.cs|1|Tests.TheTest", initial, max) { Releasers = releasers });
+        this.resources.Add(new ResourceInfo(id, kind, name, new SourceSite("Code.cs", 1, "Tests.TheTest"), initial, max) { Releasers = releasers });
         this.Add(EventKind.Create, 1, id, 1, initial);
         if (releasers is not null)
         {
@@ -461,7 +461,7 @@ internal sealed class LogBuilder
 
     private LogBuilder Add(EventKind kind, int task, int resource, int line, int count = -1, IReadOnlyList<int>? targets = null)
     {
-        var site = line > 0 ? $"Code.cs|{line}|Tests.Code" : null;
+        var site = line > 0 ? new SourceSite("Code.cs", line, "Tests.Code") : null;
         this.events.Add(new RecordedEvent(this.events.Count + 1, kind, task, resource, site, count, 1, targets));
         return this;
     }

@@ -212,7 +212,7 @@ public sealed class ReportFormatTests
     private static (SummaryDocument Summary, Dictionary<string, FailureDocument> Failures) HostileDocuments()
     {
         var name = $"Hostile.{Hostile.Replace('.', '_')}";
-        var site = Recording.SourceSite.Format($"/src/{Hostile}.cs", 7, Hostile);
+        var site = new Recording.SourceSite($"/src/{Hostile}.cs", 7, Hostile);
         var failure = new FailureDocument
         {
             Test = name,

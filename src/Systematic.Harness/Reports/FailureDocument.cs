@@ -7,7 +7,7 @@ namespace Systematic.Harness.Reports;
 public sealed record FailureDocument
 {
     /// <summary>The schema id of this version.</summary>
-    public const string CurrentSchema = "systematic.failure/1";
+    public const string CurrentSchema = "systematic.failure/2";
 
     /// <summary>Gets the schema id.</summary>
     public string Schema { get; init; } = CurrentSchema;

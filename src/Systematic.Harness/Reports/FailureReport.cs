@@ -187,7 +187,7 @@ public static class FailureReport
     internal static IReadOnlyList<(SourceSite Site, string? Text)> SourceLines(FailureDocument f) =>
         f.Cycle.Select(c => c.Site).Concat(f.Waitings.Select(w => w.Site)).Concat(f.Holdings.Select(h => h.Site))
             .Concat(f.Log?.Events.Where(e => e.Kind == EventKind.OverRelease).Select(e => e.Site) ?? [])
-            .Select(SourceSite.Parse).OfType<SourceSite>().Distinct().Take(12)
+            .OfType<SourceSite>().Distinct().Take(12)
             .Select(site => (site, ReadLine(site.File, site.Line)))
             .ToList();
 

@@ -133,11 +133,11 @@ internal static class SarifReport
         var distinct = ordered.DistinctBy(s => (s.Site.File, s.Site.Line)).ToList();
         return (distinct.Take(1).ToList(), distinct.Skip(1).ToList());
 
-        void Add(string? site, string text)
+        void Add(SourceSite? site, string text)
         {
-            if (SourceSite.Parse(site) is { Line: > 0 } parsed)
+            if (site is { Line: > 0 })
             {
-                sites.Add((parsed, text));
+                sites.Add((site, text));
             }
         }
     }
