@@ -33,7 +33,7 @@ public static class Classifier
             FailureKind.Hang => message.Contains("Scheduling steps bound", StringComparison.Ordinal)
                 ? $"The test did not finish within the scheduling-step bound: it spins or livelocks ({FirstLine(message)})"
                 : $"The test made no progress within its bound: {FirstLine(message)}",
-            FailureKind.UnhandledException => $"An exception escaped the test: {FirstLine(message)}" + (ThrowSite(message) is { } thrown ? $" (thrown at {thrown})" : ""),
+            FailureKind.UnhandledException => $"An exception escaped the test: {ExceptionText(message)}" + (ThrowSite(message) is { } thrown ? $" (thrown at {thrown})" : ""),
             FailureKind.OverRelease => $"A semaphore was released above its limit: {FirstLine(message)}",
             FailureKind.Leak => FirstLine(message.Replace(Recorder.FailurePrefix + "Leak: ", "", StringComparison.Ordinal)),
             FailureKind.Uncontrolled => $"Coyote stopped the test: {FirstLine(message)} This is a limit of the harness, not a verdict on the code.",
@@ -80,35 +80,62 @@ public static class Classifier
         return FailureKind.InvariantViolation;
     }
 
-    /// <summary>Where the exception in <paramref name="message"/> was thrown: the innermost frame of the code under test with a source line (<c>MonitorQueue.cs:23 in MonitorQueue.TakeIf</c>).</summary>
+    /// <summary>
+    /// Where the exception in <paramref name="message"/> was thrown: the innermost frame of the code under test with a
+    /// source line (<c>MonitorQueue.cs:23 in MonitorQueue.TakeIf</c>). A frame whose source file is on this machine comes
+    /// first: an assertion library's own frames (built elsewhere, <c>/_/src/...</c>) are not where the test failed.
+    /// </summary>
     internal static string? ThrowSite(string message)
     {
-        foreach (var raw in message.Split('\n'))
+        var frames = message.Split('\n').Select(Frame).OfType<(string File, string Line, string Method)>().ToList();
+        var (file, line, method) = frames.FirstOrDefault(f => File.Exists(f.File)) is { File: not null } here ? here : frames.FirstOrDefault();
+        if (file is null)
         {
-            var frame = raw.Trim();
-            var at = frame.LastIndexOf(" in ", StringComparison.Ordinal);
-            var line = frame.LastIndexOf(":line ", StringComparison.Ordinal);
-            if (!frame.StartsWith("at ", StringComparison.Ordinal) || at < 0 || line < at)
-            {
-                continue;
-            }
-
-            var method = frame[3..at];
-            if (method.StartsWith("System.", StringComparison.Ordinal) || method.StartsWith("Microsoft.Coyote.", StringComparison.Ordinal) ||
-                method.StartsWith("Systematic.Recording.", StringComparison.Ordinal) || method.StartsWith("Systematic.Harness.", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var name = method.Split('(')[0].Replace("`1", "", StringComparison.Ordinal).Replace("`2", "", StringComparison.Ordinal);
-            var parts = name.Split('.');
-            var shortName = parts.Length >= 2 ? $"{parts[^2]}.{parts[^1]}" : name;
-            var file = frame[(at + 4)..line];
-            var slash = Math.Max(file.LastIndexOf('/'), file.LastIndexOf('\\'));
-            return $"{file[(slash + 1)..]}:{frame[(line + 6)..].Trim()} in {shortName}";
+            return null;
         }
 
-        return null;
+        var name = method.Split('(')[0].Replace("`1", "", StringComparison.Ordinal).Replace("`2", "", StringComparison.Ordinal);
+        var parts = name.Split('.');
+        var shortName = parts.Length >= 2 ? $"{parts[^2]}.{parts[^1]}" : name;
+        var slash = Math.Max(file.LastIndexOf('/'), file.LastIndexOf('\\'));
+        return $"{file[(slash + 1)..]}:{line} in {shortName}";
+    }
+
+    /// <summary>
+    /// The exception's type and message as the failure shows them: every line before its stack trace (an assertion's
+    /// expected and actual values), joined with "; ", at most 6 lines and 600 characters.
+    /// </summary>
+    internal static string ExceptionText(string message)
+    {
+        var lines = message.Split('\n')
+            .Select(l => l.Trim())
+            .TakeWhile(l => !l.StartsWith("at ", StringComparison.Ordinal) && !l.StartsWith("--- ", StringComparison.Ordinal))
+            .Where(l => l.Length > 0)
+            .Take(6)
+            .Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+        var text = string.Join("; ", lines);
+        return text.Length > 600 ? text[..600] + "…" : text;
+    }
+
+    /// <summary>A stack frame of the code under test with a source line, or null for any other line.</summary>
+    private static (string File, string Line, string Method)? Frame(string raw)
+    {
+        var frame = raw.Trim();
+        var at = frame.LastIndexOf(" in ", StringComparison.Ordinal);
+        var line = frame.LastIndexOf(":line ", StringComparison.Ordinal);
+        if (!frame.StartsWith("at ", StringComparison.Ordinal) || at < 0 || line < at)
+        {
+            return null;
+        }
+
+        var method = frame[3..at];
+        if (method.StartsWith("System.", StringComparison.Ordinal) || method.StartsWith("Microsoft.Coyote.", StringComparison.Ordinal) ||
+            method.StartsWith("Systematic.Recording.", StringComparison.Ordinal) || method.StartsWith("Systematic.Harness.", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return (frame[(at + 4)..line], frame[(line + 6)..].Trim(), method);
     }
 
     internal static string FirstLine(string text)
@@ -409,7 +436,7 @@ public static class Classifier
         private List<string> Consequence() => this.messageKind switch
         {
             FailureKind.InvariantViolation => [$"Invariant failed: {FirstLine(message)}"],
-            FailureKind.UnhandledException => [$"Exception: {FirstLine(message)}"],
+            FailureKind.UnhandledException => [$"Exception: {ExceptionText(message)}"],
             FailureKind.Deadlock => ["Deadlock: the remaining tasks are blocked for ever."],
             _ => [],
         };

@@ -24,7 +24,8 @@ internal sealed record Subject(string Name, MethodInfo Method, Delegate? Body)
 internal static class Exploration
 {
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
-    private static readonly Dictionary<string, string> RunFolders = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, (string Id, string Dir)> RunFolders = new(StringComparer.Ordinal);
+    private static readonly HashSet<string> Pointed = new(StringComparer.Ordinal);
 
     /// <summary>Describes the test an <see cref="Explore"/> call is in: named by the class that holds the body and the calling member.</summary>
     public static Subject Describe(Delegate body, MethodInfo method, string member, string file)
@@ -58,7 +59,7 @@ internal static class Exploration
         await OneAtATime.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
-            var replay = options.Replay ?? Requested(reports, test.Name, output) ?? (Debugger.IsAttached ? LastFailure(reports, test.Name) : null);
+            var replay = options.Replay ?? Requested(reports, test.Name, output) ?? (Debugger.IsAttached ? LastFailure(reports, test.Name, reproducibleOnly: true) : null);
             return await Task.Factory.StartNew(
                 () => replay is null ? Explored(test, run, reports, output, cancellation) : Replayed(test, replay, output),
                 cancellation,
@@ -74,13 +75,18 @@ internal static class Exploration
     private static string Explored(TestCase test, ExplorationOptions options, string reports, Action<string> output, CancellationToken cancellation)
     {
         TestOutcome outcome;
+        var run = RunFolderOf(reports);
         try
         {
-            outcome = new TestRunner(options).Run(test, RunFolderOf(reports), cancellation);
+            outcome = new TestRunner(options).Run(test, run.Dir, cancellation);
         }
         catch (HarnessException e)
         {
             throw new SystematicFailureException($"Systematic cannot explore {test.Name}: {e.Message}", e);
+        }
+        finally
+        {
+            Settle(reports, run);
         }
 
         var how = outcome.Bounded is { } bounded ? bounded.Statement : $"{outcome.Iterations.ToString("N0", CultureInfo.InvariantCulture)} iteration(s)";
@@ -239,19 +245,45 @@ internal static class Exploration
         return run;
     }
 
-    /// <summary>The run folder of this process under <paramref name="reports"/>: made by the first failure, then shared.</summary>
-    private static string RunFolderOf(string reports)
+    /// <summary>The run folder of this process under <paramref name="reports"/>: made for the first exploration, kept (and <c>latest</c> pointed at it) once a failure is written there, then shared.</summary>
+    private static (string Id, string Dir) RunFolderOf(string reports)
     {
         lock (RunFolders)
         {
-            if (!RunFolders.TryGetValue(reports, out var dir))
+            if (!RunFolders.TryGetValue(reports, out var run))
             {
-                (var id, dir) = Harness.RunFolder.Create(reports);
-                Harness.RunFolder.PointLatest(reports, id);
-                RunFolders[reports] = dir;
+                run = Harness.RunFolder.Create(reports);
+                RunFolders[reports] = run;
             }
 
-            return dir;
+            return run;
+        }
+    }
+
+    /// <summary>After an exploration: a run folder that holds a failure becomes <c>latest</c>; one still empty is removed, so that runs that find nothing leave nothing.</summary>
+    private static void Settle(string reports, (string Id, string Dir) run)
+    {
+        lock (RunFolders)
+        {
+            if (Directory.Exists(run.Dir) && Directory.EnumerateFileSystemEntries(run.Dir).Any())
+            {
+                if (Pointed.Add(run.Dir))
+                {
+                    Harness.RunFolder.PointLatest(reports, run.Id);
+                }
+
+                return;
+            }
+
+            RunFolders.Remove(reports);
+            try
+            {
+                Directory.Delete(run.Dir);
+            }
+            catch (IOException)
+            {
+                // Gone already, or written meanwhile: left as it is.
+            }
         }
     }
 
@@ -269,7 +301,8 @@ internal static class Exploration
 
         if (requested.Trim() == "last")
         {
-            var last = LastFailure(reports, test);
+            // Asked for: the newest failure, even one whose trace is not promised to replay (it says so if it does not).
+            var last = LastFailure(reports, test, reproducibleOnly: false);
             output(last is null ? $"Systematic: {ReplayVariable}=last, but {test} has no failure under {reports}: explored instead." : $"Systematic: replaying the last failure, {last}");
             return last;
         }
@@ -285,8 +318,8 @@ internal static class Exploration
         }
     }
 
-    /// <summary>The newest failure folder of <paramref name="test"/> under <paramref name="reports"/>, or null.</summary>
-    private static string? LastFailure(string reports, string test)
+    /// <summary>The newest failure folder of <paramref name="test"/> under <paramref name="reports"/> (of those whose trace is promised to replay, when <paramref name="reproducibleOnly"/>), or null.</summary>
+    private static string? LastFailure(string reports, string test, bool reproducibleOnly)
     {
         if (!Directory.Exists(reports))
         {
@@ -299,7 +332,7 @@ internal static class Exploration
             {
                 try
                 {
-                    if (FailureReport.Read(folder.FullName) is { } document && document.Test == test && document.Reproducible)
+                    if (FailureReport.Read(folder.FullName) is { } document && document.Test == test && (document.Reproducible || !reproducibleOnly))
                     {
                         return folder.FullName;
                     }

@@ -346,6 +346,35 @@ public sealed class ClassifierTests
     }
 
     [Fact]
+    public void AFailedAssertionKeepsItsExpectedAndActualValuesAndIsPlacedInTheTestNotInTheAssertionLibrary()
+    {
+        var test = Path.Combine(Path.GetTempPath(), $"CounterTests-{Guid.NewGuid():N}.cs");
+        File.WriteAllText(test, "// the test's source, on this machine");
+        try
+        {
+            var message = $"""
+                Unhandled exception. Xunit.Sdk.EqualException: Assert.Equal() Failure: Values differ
+                Expected: 2
+                Actual:   1
+                   at Xunit.Assert.Equal[T](T expected, T actual, IEqualityComparer`1 comparer) in /_/src/xunit.v3.assert/Asserts/EqualityAsserts.cs:line 102
+                   at Shop.Tests.CounterTests.LostUpdate() in {test}:line 12
+                """;
+
+            var diagnosis = Classifier.FromMessageOnly(message);
+
+            Assert.Equal(FailureKind.UnhandledException, diagnosis.Kind);
+            Assert.Equal(
+                $"An exception escaped the test: Unhandled exception. Xunit.Sdk.EqualException: Assert.Equal() Failure: Values differ; Expected: 2; Actual: 1 (thrown at {Path.GetFileName(test)}:12 in CounterTests.LostUpdate)",
+                diagnosis.Sentence);
+            Assert.EndsWith("(thrown at EqualityAsserts.cs:102 in Assert.Equal[T])", Classifier.FromMessageOnly(message.Replace(test, "/elsewhere/CounterTests.cs", StringComparison.Ordinal)).Sentence, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(test);
+        }
+    }
+
+    [Fact]
     public void APackagesOwnLockNoTaskWaitedForIsLeftOutOfTheTimelineButAContendedOneIsNot()
     {
         var log = new LogBuilder();
