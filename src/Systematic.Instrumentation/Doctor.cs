@@ -110,8 +110,8 @@ public static class Doctor
 
     private static DoctorFinding Finding(MethodDefinition method, Instruction instruction, string api, string alternative)
     {
-        var point = IlEditing.SequencePointOf(method, instruction);
-        return new DoctorFinding(api, point?.Document.Url ?? method.Module.Name, point?.StartLine ?? 0, Naming.Method(method), alternative);
+        var point = SourceLines.Of(method, instruction);
+        return new DoctorFinding(api, point?.File ?? method.Module.Name, point?.Line ?? 0, Naming.Method(method), alternative);
     }
 
 }

@@ -34,39 +34,6 @@ internal static class IlEditing
         return moved;
     }
 
-    /// <summary>Finds the source line of an instruction: the nearest visible sequence point at or before it.</summary>
-    public static SequencePoint? SequencePointOf(MethodDefinition method, Instruction instruction)
-    {
-        if (!method.DebugInformation.HasSequencePoints)
-        {
-            return null;
-        }
-
-        SequencePoint? best = null;
-        SequencePoint? next = null;
-        foreach (var point in method.DebugInformation.SequencePoints)
-        {
-            if (point.IsHidden)
-            {
-                continue;
-            }
-
-            if (point.Offset <= instruction.Offset && (best is null || point.Offset >= best.Offset))
-            {
-                best = point;
-            }
-            else if (point.Offset > instruction.Offset && (next is null || point.Offset < next.Offset))
-            {
-                next = point;
-            }
-        }
-
-        // Only the method's opening brace precedes it (Roslyn gives a `lock` on a System.Threading.Lock no point of its
-        // own): the block that follows is the nearest line that belongs to the statement.
-        var brace = best is { Offset: 0 } && best.StartLine == best.EndLine && best.EndColumn - best.StartColumn == 1;
-        return brace && next is not null ? next : best ?? next;
-    }
-
     /// <summary>Gets a type's full name without generic arguments (<c>Task`1</c> for <c>Task&lt;int&gt;</c>).</summary>
     public static string ElementName(TypeReference type) => type is GenericInstanceType g ? g.ElementType.FullName : type.FullName;
 

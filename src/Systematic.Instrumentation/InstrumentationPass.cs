@@ -572,8 +572,8 @@ internal sealed class InstrumentationPass(ModuleDefinition module, ProbeMap prob
 
         private static string Site(MethodDefinition method, Instruction instruction)
         {
-            var point = IlEditing.SequencePointOf(method, instruction);
-            return SourceSite.Format(point?.Document.Url ?? "", point?.StartLine ?? 0, Naming.Method(method));
+            var point = SourceLines.Of(method, instruction);
+            return SourceSite.Format(point?.File ?? "", point?.Line ?? 0, Naming.Method(method));
         }
     }
 }

@@ -42,13 +42,6 @@ public static class Instrumenter
     /// <summary>Returns whether <c>coyote rewrite</c> has rewritten the module.</summary>
     public static bool IsCoyoteRewritten(ModuleDefinition module) => module.Assembly.CustomAttributes.Any(a => a.AttributeType.FullName == CoyoteSignature);
 
-    /// <summary>Returns whether this pass has already instrumented the assembly.</summary>
-    public static bool IsInstrumented(string path)
-    {
-        using var module = ModuleDefinition.ReadModule(path, new ReaderParameters { ReadingMode = ReadingMode.Deferred });
-        return IsInstrumented(module);
-    }
-
     /// <summary>Instruments <paramref name="input"/> (already rewritten by Coyote) into <paramref name="output"/>, with its PDB.</summary>
     /// <param name="input">The assembly, rewritten by Coyote.</param>
     /// <param name="output">Where to write the instrumented assembly.</param>
@@ -92,6 +85,12 @@ public static class Instrumenter
         module.Write(output, new WriterParameters { WriteSymbols = hasSymbols });
         return new InstrumentationResult(pass.ProbedCalls, pass.AsyncMethods, pass.Tests);
     }
+
+    /// <summary>
+    /// Returns whether the assembly file at <paramref name="path"/> carries the mark this pass leaves, read from its
+    /// metadata without loading it; false for a file that is missing or not an assembly.
+    /// </summary>
+    public static bool IsInstrumented(string path) => InstrumentationMark.IsOn(path);
 
     /// <summary>Returns whether this pass has already instrumented the module.</summary>
     public static bool IsInstrumented(ModuleDefinition module) =>

@@ -72,11 +72,11 @@ public static class AsyncProbes
         if (inline)
         {
             // Awaited at once: it runs as part of its caller's task, which records its events; no task of its own.
-            session.EnterInline(Recorder.CurrentTask);
+            session.Tasks.EnterInline(Recorder.CurrentTask);
             return -2;
         }
 
-        var info = session.StartTask(method, Recorder.NoSite, inline: false);
+        var info = session.Tasks.Start(method, Recorder.NoSite, inline: false);
         var previous = Recorder.SetCurrentTask(info.Id);
         return ((long)previous.Session << 32) | (uint)previous.Task;
     }
@@ -87,7 +87,7 @@ public static class AsyncProbes
         if (token == -2)
         {
             // Awaited at once by its caller, whose task it is part of: awaiting it is no wait of its own.
-            Recorder.Live?.NoteInline(task);
+            Recorder.Live?.Tasks.NoteInline(task);
             return;
         }
 
@@ -98,7 +98,7 @@ public static class AsyncProbes
 
         var id = Recorder.CurrentTask;
         Recorder.RestoreFlow(new Recorder.FlowMark((int)(token >> 32), (int)token));
-        Recorder.Live?.BindTask(task, id);
+        Recorder.Live?.Tasks.Bind(task, id);
     }
 
     /// <summary>Called last in a ValueTask-returning async method's stub with the value task it returns.</summary>
@@ -126,9 +126,9 @@ public static class AsyncProbes
         if (Recorder.Live is { } session)
         {
             var task = Recorder.CurrentTask;
-            if (!session.ExitInline(task))
+            if (!session.Tasks.ExitInline(task))
             {
-                session.EndTask(task);
+                session.Tasks.End(task);
             }
         }
     }

@@ -63,9 +63,9 @@ public static class CancellationProbes
 
         // A real timer set before is replaced by the controlled one.
         instance.CancelAfter(Timeout.InfiniteTimeSpan);
-        var info = session.StartTask($"timeout after {Describe(delay)}", site, false);
+        var info = session.Tasks.Start($"timeout after {Describe(delay)}", site, false);
         var timer = ControlledTask.Run(() => TaskProbes.RunAs(info.Id, () => Fire(instance, generation, current)));
-        session.BindTask(timer, info.Id);
+        session.Tasks.Bind(timer, info.Id);
     }
 
     private static void Fire(CancellationTokenSource source, StrongBox<int> generation, int expected)

@@ -13,7 +13,7 @@ namespace Systematic.Recording;
 public static class MonitorProbes
 {
     /// <summary>Called after <c>new object()</c> or <c>new Lock()</c>: where a possible lock object was made, and what it is stored into.</summary>
-    public static void Created(object instance, string site, string? hint) => Recorder.Live?.NoteCreation(instance, site, hint);
+    public static void Created(object instance, string site, string? hint) => Recorder.Live?.Resources.NoteCreation(instance, site, hint);
 
     /// <summary>Enters the monitor.</summary>
     public static void Enter(object obj, string site, string? hint)
@@ -93,7 +93,7 @@ public static class MonitorProbes
     /// <summary>Exits the monitor.</summary>
     public static void Exit(object obj, string site)
     {
-        if (Recorder.Live is { } session && session.TryGetResource(obj, out var held) && !ControlledMonitor.IsEntered(obj))
+        if (Recorder.Live is { } session && session.Resources.TryGet(obj, out var held) && !ControlledMonitor.IsEntered(obj))
         {
             // Exiting a lock this task does not hold (after a TryEnter that timed out, say): an over-release, named as such.
             session.Emit(EventKind.OverRelease, Recorder.CurrentTask, held.Id, site, 1, 1);
@@ -101,7 +101,7 @@ public static class MonitorProbes
         }
 
         ControlledMonitor.Exit(obj);
-        if (Recorder.Live is { } after && after.TryGetResource(obj, out var resource))
+        if (Recorder.Live is { } after && after.Resources.TryGet(obj, out var resource))
         {
             var task = Recorder.CurrentTask;
             var stillHeld = after.State.Resources.TryGetValue(resource.Id, out var state) && state.Holders.GetValueOrDefault(after.Log.Logical(task)) > 1;
@@ -121,7 +121,7 @@ public static class MonitorProbes
         var session = Recorder.Live;
         var task = Recorder.CurrentTask;
         ResourceInfo? resource = null;
-        if (session is not null && session.TryGetResource(obj, out var info))
+        if (session is not null && session.Resources.TryGet(obj, out var info))
         {
             resource = info;
             session.Emit(EventKind.Release, task, info.Id, site, 1);
@@ -163,14 +163,14 @@ public static class MonitorProbes
             return;
         }
 
-        var resource = session.TryGetResource(obj, out var info) ? info : session.Resource(obj, ResourceKind.Monitor, site, null, 1, 1);
+        var resource = session.Resources.TryGet(obj, out var info) ? info : session.Resources.Observe(obj, ResourceKind.Monitor, site, null, 1, 1);
         var waiters = session.State.PulseWaiters(resource.Id);
         session.Emit(all ? EventKind.PulseAll : EventKind.Pulse, Recorder.CurrentTask, resource.Id, site, -1, 1, (all ? waiters : waiters.Take(1)).ToArray());
     }
 
     private static (ResourceInfo Resource, int Task) Begin(Session session, object obj, string site, string? hint)
     {
-        var resource = session.TryGetResource(obj, out var info) ? info : session.Resource(obj, ResourceKind.Monitor, site, hint, 1, 1);
+        var resource = session.Resources.TryGet(obj, out var info) ? info : session.Resources.Observe(obj, ResourceKind.Monitor, site, hint, 1, 1);
         var task = Recorder.CurrentTask;
 
         // Always a wait first: Coyote may schedule other tasks inside Enter before it takes the lock, so whether this

@@ -20,7 +20,7 @@ public static class PrimitiveProbes
     /// <summary>Registers a primitive just constructed, named by the field or local it is stored into.</summary>
     public static void Created(object instance, int permits, string site, string? hint)
     {
-        if (Recorder.Live is { } session && !session.TryGetResource(instance, out _))
+        if (Recorder.Live is { } session && !session.Resources.TryGet(instance, out _))
         {
             Observe(session, instance, permits, site, hint);
         }
@@ -74,7 +74,7 @@ public static class PrimitiveProbes
     /// <summary>Called first in a release method: <paramref name="amount"/> permits come back.</summary>
     public static void Released(object instance, long amount, string site)
     {
-        if (Recorder.Live is not { } session || !session.TryGetResource(instance, out var resource))
+        if (Recorder.Live is not { } session || !session.Resources.TryGet(instance, out var resource))
         {
             return;
         }
@@ -101,9 +101,9 @@ public static class PrimitiveProbes
         foreach (var field in ReleaserFields.GetOrAdd(releaser.GetType(), Fields))
         {
             if (field.GetValue(releaser) is { } target && Array.IndexOf(owners.Split(','), target.GetType().FullName) >= 0 &&
-                session.TryGetResource(target, out var resource))
+                session.Resources.TryGet(target, out var resource))
             {
-                if (session.NoteDisposed(releaser))
+                if (session.Resources.NoteDisposed(releaser))
                 {
                     session.Emit(EventKind.Release, Recorder.CurrentTask, resource.Id, site, Free(session, resource.Id) + 1);
                 }
@@ -147,13 +147,13 @@ public static class PrimitiveProbes
 
     private static ResourceInfo Observe(Session session, object instance, int permits, string site, string? hint)
     {
-        if (session.TryGetResource(instance, out var info))
+        if (session.Resources.TryGet(instance, out var info))
         {
             return info;
         }
 
         var initial = permits > 0 ? permits : CurrentCount(instance);
-        return session.Resource(instance, ResourceKind.Semaphore, site, hint, initial, permits > 0 ? permits : int.MaxValue);
+        return session.Resources.Observe(instance, ResourceKind.Semaphore, site, hint, initial, permits > 0 ? permits : int.MaxValue);
     }
 
     private static int CurrentCount(object instance)

@@ -21,14 +21,14 @@ public static class SemaphoreSlimProbes
     public static SemaphoreSlim Create(int initialCount, int maxCount, string site, string? hint)
     {
         var semaphore = ControlledSemaphore.Create(initialCount, maxCount);
-        Recorder.Live?.Resource(semaphore, ResourceKind.Semaphore, site, hint, initialCount, maxCount);
+        Recorder.Live?.Resources.Observe(semaphore, ResourceKind.Semaphore, site, hint, initialCount, maxCount);
         return semaphore;
     }
 
     /// <summary>Marks a semaphore just created as a signal (released by <paramref name="releasers"/>, which never acquire it), not a lock.</summary>
     public static void Signal(SemaphoreSlim instance, string releasers)
     {
-        if (Recorder.Live is { } session && session.TryGetResource(instance, out var resource))
+        if (Recorder.Live is { } session && session.Resources.TryGet(instance, out var resource))
         {
             session.MarkSignal(resource, releasers.Split(", ", StringSplitOptions.RemoveEmptyEntries));
         }
@@ -239,9 +239,9 @@ public static class SemaphoreSlimProbes
     }
 
     private static ResourceInfo Observe(Session session, SemaphoreSlim instance) =>
-        session.TryGetResource(instance, out var info)
+        session.Resources.TryGet(instance, out var info)
             ? info
-            : session.Resource(instance, ResourceKind.Semaphore, null, null, Count(instance), int.MaxValue);
+            : session.Resources.Observe(instance, ResourceKind.Semaphore, null, null, Count(instance), int.MaxValue);
 
     internal static int Count(SemaphoreSlim instance) => ControlledSemaphore.get_CurrentCount(instance);
 

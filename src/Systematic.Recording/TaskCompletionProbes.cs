@@ -12,13 +12,13 @@ namespace Systematic.Recording;
 public static class TaskCompletionProbes
 {
     /// <summary>Called after a <see cref="TaskCompletionSource"/> or <see cref="TaskCompletionSource{TResult}"/> is constructed.</summary>
-    public static void Created(object source, string site, string? hint) => Recorder.Live?.NoteCompletionSource(source, site, hint);
+    public static void Created(object source, string site, string? hint) => Recorder.Live?.Tasks.NoteCompletionSource(source, site, hint);
 
     /// <summary>Gets the source's task.</summary>
     public static Task get_Task(TaskCompletionSource source, string site)
     {
         var task = ControlledCompletion.get_Task(source);
-        Recorder.Live?.NoteCompletionTask(task, source);
+        Recorder.Live?.Tasks.NoteCompletionTask(task, source);
         return task;
     }
 
@@ -26,7 +26,7 @@ public static class TaskCompletionProbes
     public static Task<TResult> get_Task<TResult>(TaskCompletionSource<TResult> source, string site)
     {
         var task = Microsoft.Coyote.Rewriting.Types.Threading.Tasks.TaskCompletionSource<TResult>.get_Task(source);
-        Recorder.Live?.NoteCompletionTask(task, source);
+        Recorder.Live?.Tasks.NoteCompletionTask(task, source);
         return task;
     }
 }

@@ -32,9 +32,9 @@ public static class TaskFactoryProbes
             return ControlledTaskFactory.StartNew(factory, action, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(action), site, false).Id;
+        var id = session.Tasks.Start(TaskProbes.EntryName(action), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, () => TaskProbes.RunAs(id, action), cancellationToken, creationOptions, scheduler);
-        session.BindTask(task, id);
+        session.Tasks.Bind(task, id);
         return task;
     }
 
@@ -58,9 +58,9 @@ public static class TaskFactoryProbes
             return ControlledTaskFactory.StartNew(factory, action!, state!, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(action), site, false).Id;
+        var id = session.Tasks.Start(TaskProbes.EntryName(action), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, s => TaskProbes.RunAs(id, () => action(s)), state!, cancellationToken, creationOptions, scheduler);
-        session.BindTask(task, id);
+        session.Tasks.Bind(task, id);
         return task;
     }
 
@@ -84,9 +84,9 @@ public static class TaskFactoryProbes
             return ControlledTaskFactory.StartNew(factory, function, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
+        var id = session.Tasks.Start(TaskProbes.EntryName(function), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, () => Body(id, function, site), cancellationToken, creationOptions, scheduler);
-        session.BindTask(task, id);
+        session.Tasks.Bind(task, id);
         return task;
     }
 
@@ -110,9 +110,9 @@ public static class TaskFactoryProbes
             return ControlledTaskFactory.StartNew(factory, function!, state!, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
+        var id = session.Tasks.Start(TaskProbes.EntryName(function), site, false).Id;
         var task = ControlledTaskFactory.StartNew(factory, s => Body(id, () => function(s), site), state!, cancellationToken, creationOptions, scheduler);
-        session.BindTask(task, id);
+        session.Tasks.Bind(task, id);
         return task;
     }
 
@@ -136,9 +136,9 @@ public static class TaskFactoryProbes
             return ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, function, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
+        var id = session.Tasks.Start(TaskProbes.EntryName(function), site, false).Id;
         var task = ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, () => Body(id, function, site), cancellationToken, creationOptions, scheduler);
-        session.BindTask(task, id);
+        session.Tasks.Bind(task, id);
         return task;
     }
 
@@ -162,9 +162,9 @@ public static class TaskFactoryProbes
             return ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, function!, state!, cancellationToken, creationOptions, scheduler);
         }
 
-        var id = session.StartTask(TaskProbes.EntryName(function), site, false).Id;
+        var id = session.Tasks.Start(TaskProbes.EntryName(function), site, false).Id;
         var task = ControlledTaskFactoryOf.TaskFactory<TResult>.StartNew(factory, s => Body(id, () => function(s), site), state!, cancellationToken, creationOptions, scheduler);
-        session.BindTask(task, id);
+        session.Tasks.Bind(task, id);
         return task;
     }
 
@@ -178,7 +178,7 @@ public static class TaskFactoryProbes
             if (result is Task inner)
             {
                 // An async body: the task lives on in the task it returned, though StartNew's own task is complete.
-                Recorder.Live?.LivesOn(id, inner);
+                Recorder.Live?.Tasks.LivesOn(id, inner);
                 TaskProbes.Settle(id, inner, site);
                 settled = true;
             }
@@ -189,7 +189,7 @@ public static class TaskFactoryProbes
         {
             if (!settled)
             {
-                Recorder.Live?.EndTask(id);
+                Recorder.Live?.Tasks.End(id);
             }
 
             Recorder.RestoreFlow(previous);

@@ -24,9 +24,9 @@ public static class TaskProbes
             return ControlledTask.Run(action, cancellationToken);
         }
 
-        var info = session.StartTask(EntryName(action), site, false);
+        var info = session.Tasks.Start(EntryName(action), site, false);
         var task = ControlledTask.Run(() => RunAs(info.Id, action), cancellationToken);
-        session.BindTask(task, info.Id);
+        session.Tasks.Bind(task, info.Id);
         return task;
     }
 
@@ -41,9 +41,9 @@ public static class TaskProbes
             return ControlledTask.Run(function, cancellationToken);
         }
 
-        var info = session.StartTask(EntryName(function), site, false);
+        var info = session.Tasks.Start(EntryName(function), site, false);
         var task = ControlledTask.Run(() => RunAs(info.Id, function), cancellationToken);
-        session.BindTask(task, info.Id);
+        session.Tasks.Bind(task, info.Id);
         return task;
     }
 
@@ -58,9 +58,9 @@ public static class TaskProbes
             return ControlledTask.Run(function, cancellationToken);
         }
 
-        var info = session.StartTask(EntryName(function), site, false);
+        var info = session.Tasks.Start(EntryName(function), site, false);
         var task = ControlledTask.Run(() => Forward(info.Id, function, site), cancellationToken);
-        session.BindTask(task, info.Id);
+        session.Tasks.Bind(task, info.Id);
         return task;
     }
 
@@ -75,9 +75,9 @@ public static class TaskProbes
             return ControlledTask.Run(function, cancellationToken);
         }
 
-        var info = session.StartTask(EntryName(function), site, false);
+        var info = session.Tasks.Start(EntryName(function), site, false);
         var task = ControlledTask.Run(() => Forward(info.Id, function, site), cancellationToken);
-        session.BindTask(task, info.Id);
+        session.Tasks.Bind(task, info.Id);
         return task;
     }
 
@@ -85,7 +85,7 @@ public static class TaskProbes
     public static Task WhenAll(Task[] tasks, string site)
     {
         var all = ControlledTask.WhenAll(tasks);
-        Recorder.Live?.Join(all, tasks);
+        Recorder.Live?.Tasks.Join(all, tasks);
         return all;
     }
 
@@ -96,7 +96,7 @@ public static class TaskProbes
     public static Task<TResult[]> WhenAll<TResult>(Task<TResult>[] tasks, string site)
     {
         var all = ControlledTask.WhenAll(tasks);
-        Recorder.Live?.Join(all, tasks);
+        Recorder.Live?.Tasks.Join(all, tasks);
         return all;
     }
 
@@ -107,7 +107,7 @@ public static class TaskProbes
     public static Task<Task> WhenAny(Task[] tasks, string site)
     {
         var any = ControlledTask.WhenAny(tasks);
-        Recorder.Live?.Join(any, tasks);
+        Recorder.Live?.Tasks.Join(any, tasks);
         return any;
     }
 
@@ -118,7 +118,7 @@ public static class TaskProbes
     public static Task<Task<TResult>> WhenAny<TResult>(Task<TResult>[] tasks, string site)
     {
         var any = ControlledTask.WhenAny(tasks);
-        Recorder.Live?.Join(any, tasks);
+        Recorder.Live?.Tasks.Join(any, tasks);
         return any;
     }
 
@@ -127,7 +127,7 @@ public static class TaskProbes
     {
         if (Recorder.Live is { } session && tasks.Any(t => !t.IsCompleted))
         {
-            session.Emit(EventKind.Await, Recorder.CurrentTask, 0, site, awaited: tasks.SelectMany(t => session.Targets(t)).ToArray());
+            session.Emit(EventKind.Await, Recorder.CurrentTask, 0, site, awaited: tasks.SelectMany(t => session.Tasks.Targets(t)).ToArray());
         }
 
         ControlledTask.WaitAll(tasks);
@@ -239,7 +239,7 @@ public static class TaskProbes
         }
         finally
         {
-            Recorder.Live?.EndTask(id);
+            Recorder.Live?.Tasks.End(id);
             Recorder.RestoreFlow(previous);
         }
     }
@@ -254,7 +254,7 @@ public static class TaskProbes
         }
         finally
         {
-            Recorder.Live?.EndTask(id);
+            Recorder.Live?.Tasks.End(id);
             Recorder.RestoreFlow(previous);
         }
     }
@@ -267,15 +267,15 @@ public static class TaskProbes
             return;
         }
 
-        session.Adopt(id, inner);
+        session.Tasks.Adopt(id, inner);
         if (inner.IsCompleted)
         {
-            session.EndTask(id);
+            session.Tasks.End(id);
         }
         else
         {
             // The body's task waits for the task it returned (Task.Run unwraps it; StartNew's caller awaits it).
-            session.Emit(EventKind.Await, id, 0, site, awaited: session.Targets(inner));
+            session.Emit(EventKind.Await, id, 0, site, awaited: session.Tasks.Targets(inner));
         }
     }
 
@@ -287,19 +287,19 @@ public static class TaskProbes
             return;
         }
 
-        if (session.IsInline(task))
+        if (session.Tasks.IsInline(task))
         {
             // The caller awaits an async call that ran as part of its own task: what that call waits for is already recorded.
             return;
         }
 
         var current = Recorder.CurrentTask;
-        if (!session.IsKnownTask(task) && session.State.Tasks.TryGetValue(current, out var state) && state.Blocked is WaitingForResource)
+        if (!session.Tasks.IsKnown(task) && session.State.Tasks.TryGetValue(current, out var state) && state.Blocked is WaitingForResource)
         {
             // Awaiting the task of a semaphore or lock wait that was already recorded as such (a primitive's own promise).
             return;
         }
 
-        session.Emit(EventKind.Await, current, 0, site, awaited: session.Targets(task, hint));
+        session.Emit(EventKind.Await, current, 0, site, awaited: session.Tasks.Targets(task, hint));
     }
 }

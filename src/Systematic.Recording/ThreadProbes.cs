@@ -86,7 +86,7 @@ public static class ThreadProbes
     {
         if (Recorder.Live is { } session && Bodies.TryGetValue(instance, out var body) && body.Id == 0)
         {
-            body.Id = session.StartTask(body.Entry, site, false).Id;
+            body.Id = session.Tasks.Start(body.Entry, site, false).Id;
         }
     }
 

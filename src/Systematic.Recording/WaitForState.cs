@@ -56,76 +56,81 @@ public sealed class WaitForState
 
         switch (e.Kind)
         {
-            case EventKind.TaskEnd:
-                if (task is not null)
-                {
-                    task.Ended = true;
-                }
-
+            case EventKind.TaskEnd when task is not null:
+                task.Ended = true;
                 break;
             case EventKind.Create:
                 resource!.Count = e.Count;
                 break;
-            case EventKind.Wait:
-                if (task is not null)
-                {
-                    task.Blocked = new WaitingForResource(e.Resource, e.Site, e.Seq);
-                }
-
+            case EventKind.Wait when task is not null:
+                task.Blocked = new WaitingForResource(e.Resource, e.Site, e.Seq);
+                break;
+            case EventKind.WaitForPulse when task is not null:
+                task.Blocked = new WaitingForPulse(e.Resource, e.Site, e.Seq);
+                break;
+            case EventKind.Await when task is not null:
+                this.Awaited(task, e);
                 break;
             case EventKind.Acquire:
-                var taker = log.Logical(e.Task);
-                // A handed-over permit was already counted out at the release.
-                resource!.Count = e.Count >= 0 ? e.Count : resource.Count;
-                resource.Holders[taker] = resource.Holders.GetValueOrDefault(taker) + 1;
-                resource.AcquireSites[taker] = e.Site;
+                Acquired(resource!, log.Logical(e.Task), e);
                 break;
             case EventKind.Release:
-                var releaser = log.Logical(e.Task);
-                resource!.Count = e.Count >= 0 ? e.Count : resource.Count + e.Amount;
-                var held = resource.Holders.GetValueOrDefault(releaser);
-                if (held >= e.Amount)
-                {
-                    resource.Holders[releaser] = held - e.Amount;
-                }
-                else
-                {
-                    // Released by a task that did not take it: the resource is used for signaling.
-                    resource.Holders[releaser] = 0;
-                    resource.ForeignReleasers.Add(releaser);
-                }
-
-                break;
-            case EventKind.Await:
-                if (task is not null && e.Targets is { Count: > 0 } targets && targets.Any(t => t < 0 || !this.TaskOf(t).Ended))
-                {
-                    task.Blocked = new AwaitingTasks(targets, e.Site, e.Seq);
-                }
-
+                Released(resource!, log.Logical(e.Task), e);
                 break;
             case EventKind.Signaling:
                 resource!.Declared = true;
                 break;
-            case EventKind.WaitForPulse:
-                if (task is not null)
-                {
-                    task.Blocked = new WaitingForPulse(e.Resource, e.Site, e.Seq);
-                }
-
-                break;
             case EventKind.Pulse or EventKind.PulseAll:
-                foreach (var woken in e.Targets ?? [])
-                {
-                    if (this.tasks.TryGetValue(woken, out var waiter) && waiter.Blocked is WaitingForPulse pulsed)
-                    {
-                        // Woken: it now waits to take the monitor back.
-                        waiter.Blocked = new WaitingForResource(pulsed.Resource, pulsed.Site, e.Seq);
-                    }
-                }
-
-                resource!.LastPulse = e;
+                this.Pulsed(resource!, e);
                 break;
         }
+    }
+
+    private static void Acquired(ResourceState resource, int taker, RecordedEvent e)
+    {
+        // A handed-over permit was already counted out at the release.
+        resource.Count = e.Count >= 0 ? e.Count : resource.Count;
+        resource.Holders[taker] = resource.Holders.GetValueOrDefault(taker) + 1;
+        resource.AcquireSites[taker] = e.Site;
+    }
+
+    private static void Released(ResourceState resource, int releaser, RecordedEvent e)
+    {
+        resource.Count = e.Count >= 0 ? e.Count : resource.Count + e.Amount;
+        var held = resource.Holders.GetValueOrDefault(releaser);
+        if (held >= e.Amount)
+        {
+            resource.Holders[releaser] = held - e.Amount;
+        }
+        else
+        {
+            // Released by a task that did not take it: the resource is used for signaling.
+            resource.Holders[releaser] = 0;
+            resource.ForeignReleasers.Add(releaser);
+        }
+    }
+
+    /// <summary>An await blocks its task while any task it awaits (or one no probe started, -1) has not ended.</summary>
+    private void Awaited(TaskState task, RecordedEvent e)
+    {
+        if (e.Targets is { Count: > 0 } targets && targets.Any(t => t < 0 || !this.TaskOf(t).Ended))
+        {
+            task.Blocked = new AwaitingTasks(targets, e.Site, e.Seq);
+        }
+    }
+
+    private void Pulsed(ResourceState resource, RecordedEvent e)
+    {
+        foreach (var woken in e.Targets ?? [])
+        {
+            if (this.tasks.TryGetValue(woken, out var waiter) && waiter.Blocked is WaitingForPulse pulsed)
+            {
+                // Woken: it now waits to take the monitor back.
+                waiter.Blocked = new WaitingForResource(pulsed.Resource, pulsed.Site, e.Seq);
+            }
+        }
+
+        resource.LastPulse = e;
     }
 
     /// <summary>

@@ -26,6 +26,7 @@ internal static class Exploration
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
     private static readonly Dictionary<string, (string Id, string Dir)> RunFolders = new(StringComparer.Ordinal);
     private static readonly HashSet<string> Pointed = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string File, DateTime Written, long Length), bool> DiskChecks = new();
 
     /// <summary>Describes the test an <see cref="Explore"/> call is in: named by the class that holds the body and the calling member.</summary>
     public static Subject Describe(Delegate body, MethodInfo method, string member, string file)
@@ -178,6 +179,18 @@ internal static class Exploration
                 $"{name} runs unprepared: it was copied again after Systematic's build step (or that step was skipped). Build again with `dotnet build` (not `--no-build` after a change), and keep SystematicPrepare unset.");
         }
 
+        // Not yet loaded, but in the folder: an assembly copied over its prepared version (a build of another project
+        // into this folder, a copy by hand) would run uncontrolled in this very test and give a false verdict.
+        var folder = Path.GetDirectoryName(assembly.Location)!;
+        foreach (var decision in manifest.Assemblies.Where(d => d.IsPrepared && d.Path is not null))
+        {
+            var file = Path.Combine(folder, Path.GetFileName(decision.Path!));
+            if (File.Exists(file) && !PreparedOnDisk(file))
+            {
+                throw new SystematicFailureException($"{decision.Name}.dll runs unprepared (from {file}): it was copied again after Systematic's build step, and the tests would explore code Coyote does not control. Build the test project again (`dotnet build`) so that Systematic's build step prepares it.");
+            }
+        }
+
         var decisions = manifest.Assemblies.ToDictionary(d => d.Name, StringComparer.OrdinalIgnoreCase);
         var loaded = AppDomain.CurrentDomain.GetAssemblies().Where(a => !a.IsDynamic).GroupBy(a => a.GetName().Name ?? "", StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
         foreach (var decision in manifest.Assemblies.Where(d => d.IsPrepared && loaded.ContainsKey(d.Name)))
@@ -200,6 +213,13 @@ internal static class Exploration
         }
 
         return manifest;
+    }
+
+    /// <summary>Whether the file carries the instrumentation mark; remembered per file version, so each test pays for a file's check once.</summary>
+    private static bool PreparedOnDisk(string file)
+    {
+        var info = new FileInfo(file);
+        return DiskChecks.GetOrAdd((file, info.LastWriteTimeUtc, info.Length), key => Instrumenter.IsInstrumented(key.File));
     }
 
     private static bool AddedByPreparation(string name) =>

@@ -53,14 +53,14 @@ internal class CheckedGateBase
 {
     private int entries;
 
-    public void EnterBase() => this.entries++;
+    public int EnterBase() => ++this.entries;
 }
 
 internal sealed class CheckedGate : CheckedGateBase
 {
     private int held;
 
-    public void Enter() => this.held++;
+    public int Enter() => ++this.held;
 
-    public void Exit() => this.held--;
+    public int Exit() => --this.held;
 }

@@ -54,8 +54,6 @@ public static class FailureMarkdown
         return md.ToString();
     }
 
-    private static string Preemptions(int count) => BoundedCoverage.Preemptions(count);
-
     /// <summary>The title, the diagnosis, its consequences, and a warning when the trace may not replay.</summary>
     private static void AppendHeadline(StringBuilder md, FailureDocument f)
     {
