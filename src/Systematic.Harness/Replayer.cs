@@ -12,7 +12,7 @@ namespace Systematic.Harness;
 /// <param name="Original">The failure as recorded.</param>
 /// <param name="Replayed">The diagnosis of the replay, or null when no bug happened.</param>
 /// <param name="Explanation">One line for the user.</param>
-public sealed record ReplayResult(bool Reproduced, FailureDocument Original, Diagnosis? Replayed, string Explanation);
+internal sealed record ReplayResult(bool Reproduced, FailureDocument Original, Diagnosis? Replayed, string Explanation);
 
 /// <summary>Re-executes a recorded schedule and checks it fails the same way.</summary>
 internal static class Replayer
