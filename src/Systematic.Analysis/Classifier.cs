@@ -7,7 +7,7 @@ namespace Systematic.Analysis;
 /// Computes a failure's kind from what happened in the recorded iteration, never from test names: the root cause
 /// first (a leak that starves later waiters is a <see cref="FailureKind.Leak"/>), its consequences after.
 /// </summary>
-public static class Classifier
+internal static class Classifier
 {
     /// <summary>Explains the failure <paramref name="message"/> that ended the iteration recorded in <paramref name="log"/>.</summary>
     public static Diagnosis Classify(IterationLog? log, string message)

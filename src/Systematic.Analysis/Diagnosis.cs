@@ -3,13 +3,13 @@ using Systematic.Recording;
 namespace Systematic.Analysis;
 
 /// <summary>One link of a wait-for cycle or chain: <paramref name="Waiter"/> waits at <paramref name="Site"/> for <paramref name="Resource"/> (or for the task <paramref name="Holder"/>), held by <paramref name="Holder"/>.</summary>
-public sealed record WaitLink(string Waiter, string? Resource, SourceSite? Site, string Holder);
+internal sealed record WaitLink(string Waiter, string? Resource, SourceSite? Site, string Holder);
 
 /// <summary>Who holds a resource at the failure.</summary>
-public sealed record Holding(string Resource, string Task, int Permits, SourceSite? Site, bool TaskEnded);
+internal sealed record Holding(string Resource, string Task, int Permits, SourceSite? Site, bool TaskEnded);
 
 /// <summary>Who is blocked at the failure, and on what.</summary>
-public sealed record Waiting(string Task, string WaitsFor, SourceSite? Site);
+internal sealed record Waiting(string Task, string WaitsFor, SourceSite? Site);
 
 /// <summary>The explanation of one failure.</summary>
 /// <param name="Kind">The root cause.</param>
@@ -20,7 +20,7 @@ public sealed record Waiting(string Task, string WaitsFor, SourceSite? Site);
 /// <param name="Holdings">Who holds what at the failure.</param>
 /// <param name="Waitings">Who waits for what at the failure.</param>
 /// <param name="Message">The failure message as Coyote or the check reported it.</param>
-public sealed record Diagnosis(
+internal sealed record Diagnosis(
     FailureKind Kind,
     string Sentence,
     IReadOnlyList<string> Consequences,

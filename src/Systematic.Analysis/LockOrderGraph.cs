@@ -9,7 +9,7 @@ namespace Systematic.Analysis;
 /// <param name="AcquireSite">Where the other was taken.</param>
 /// <param name="Task">The task that took them.</param>
 /// <param name="Iteration">The first iteration that took them in this order.</param>
-public sealed record LockOrderEdge(string From, string To, SourceSite? HeldSite, SourceSite? AcquireSite, string Task, long Iteration)
+internal sealed record LockOrderEdge(string From, string To, SourceSite? HeldSite, SourceSite? AcquireSite, string Task, long Iteration)
 {
     /// <summary>Gets the held lock's name, as reports show it.</summary>
     public string FromName { get; init; } = From;
@@ -19,7 +19,7 @@ public sealed record LockOrderEdge(string From, string To, SourceSite? HeldSite,
 }
 
 /// <summary>A cycle of the lock-order graph: a deadlock that some schedule may reach.</summary>
-public sealed record PotentialCycle(IReadOnlyList<LockOrderEdge> Edges, long FirstSeenIteration)
+internal sealed record PotentialCycle(IReadOnlyList<LockOrderEdge> Edges, long FirstSeenIteration)
 {
     /// <summary>Gets the cycle's identity: its locks, in a canonical order.</summary>
     public string Key => string.Join("->", this.Edges.Select(e => e.From).Order(StringComparer.Ordinal));
@@ -41,7 +41,7 @@ public sealed record PotentialCycle(IReadOnlyList<LockOrderEdge> Edges, long Fir
 /// deadlock, and a signaling semaphore is not a lock. Edges taken while a common other lock (a gate) is held by all
 /// of the cycle's acquisitions are not reported, since that gate serializes them.
 /// </summary>
-public sealed class LockOrderGraph
+internal sealed class LockOrderGraph
 {
     /// <summary>The longest cycle searched for (a ring of this many diners).</summary>
     private const int MaxCycle = 16;

@@ -3,7 +3,7 @@ using Systematic.Recording;
 namespace Systematic.Analysis;
 
 /// <summary>A recorded iteration seen as a developer thinks of it: logical tasks with readable names, resources by name, sites as File.cs:41.</summary>
-public sealed class LogView
+internal sealed class LogView
 {
     private readonly Dictionary<int, string> names = [];
     private HashSet<int>? quietInternals;

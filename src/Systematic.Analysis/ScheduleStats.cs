@@ -5,7 +5,7 @@ using Systematic.Recording;
 namespace Systematic.Analysis;
 
 /// <summary>Counts of a schedule: Coyote's scheduling steps and context switches, and its preemptions (switches away from a task that could have gone on).</summary>
-public sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
+internal sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
 {
     /// <summary>Scheduling-point kinds after which the operation cannot go on (for the estimate from a trace alone).</summary>
     private static readonly HashSet<string> BlockingKinds = new(StringComparer.Ordinal) { "Pause", "Complete", "Halt", "Wait", "Join", "Receive", "Default" };

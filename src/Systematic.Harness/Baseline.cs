@@ -4,10 +4,10 @@ using Systematic.Harness.Reports;
 namespace Systematic.Harness;
 
 /// <summary>An accepted finding: a known bug of a test, by kind, that must not fail the gate.</summary>
-public sealed record AcceptedFinding(string Test, FailureKind Kind, string? Note = null);
+internal sealed record AcceptedFinding(string Test, FailureKind Kind, string? Note = null);
 
 /// <summary>The baseline file of accepted findings (<c>systematic-baseline.json</c>): known bugs pass the gate, new ones fail it.</summary>
-public sealed record Baseline
+internal sealed record Baseline
 {
     /// <summary>The schema id of this version.</summary>
     public const string CurrentSchema = "systematic.baseline/1";

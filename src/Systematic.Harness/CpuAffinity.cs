@@ -10,7 +10,7 @@ namespace Systematic.Harness;
 /// worker runs faster on one core than unpinned on all of them, and N workers on N cores scale nearly linearly
 /// (docs/benchmarks.md, "Workers"). See <see cref="Plan"/> for when workers are pinned.
 /// </summary>
-public static class CpuAffinity
+internal static class CpuAffinity
 {
     // Large enough for 1,024 CPUs, the kernel's default cpu_set_t.
     private const int MaskWords = 16;

@@ -1,7 +1,7 @@
 namespace Systematic.Harness;
 
 /// <summary>The exit codes of the <c>systematic</c> command: one set, one meaning each.</summary>
-public enum ExitCode
+internal enum ExitCode
 {
     /// <summary>Every expectation was met: declared bugs caught with their kind, everything else passed; a replay reproduced its failure.</summary>
     Success = 0,

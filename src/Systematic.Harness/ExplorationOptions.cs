@@ -6,7 +6,7 @@ namespace Systematic.Harness;
 /// How to explore one test: all a worker is given, and all <see cref="TestRunner"/> reads. What runs the session
 /// (workers, shards, the report folder, the baseline) is in <see cref="RunOptions"/>.
 /// </summary>
-public sealed record ExplorationOptions
+internal sealed record ExplorationOptions
 {
     /// <summary>The most preemptions <see cref="PreemptionBound"/> takes: the schedules grow with the steps to this power.</summary>
     public const uint MaxPreemptionBound = 6;

@@ -1,4 +1,4 @@
 namespace Systematic.Harness;
 
 /// <summary>Bad input: a missing or unusable assembly, an unknown test, a bad trace. Its message is one line for the user.</summary>
-public sealed class HarnessException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class HarnessException(string message, Exception? inner = null) : Exception(message, inner);

@@ -8,7 +8,7 @@ namespace Systematic.Harness;
 /// <param name="Trace">The trace file name, in the failure folder.</param>
 /// <param name="Stats">Steps, switches and preemptions of the minimal schedule, the preemptions counted by the scheduler that made them.</param>
 /// <param name="Iterations">Schedules the search ran.</param>
-public sealed record MinimalSchedule(string Trace, ScheduleStats Stats, long Iterations)
+internal sealed record MinimalSchedule(string Trace, ScheduleStats Stats, long Iterations)
 {
     /// <summary>Gets the preemptions below which every schedule was run without this failure: when it equals the schedule's preemptions, the schedule is minimal by construction.</summary>
     public int SearchedBelow { get; init; }

@@ -9,7 +9,7 @@ namespace Systematic.Harness;
 /// An assembly ready to run: a copy of its build output in a cache folder, rewritten by Coyote when it was not,
 /// instrumented with Systematic's probes, and loaded. The user's build output is never modified.
 /// </summary>
-public sealed class PreparedAssembly
+internal sealed class PreparedAssembly
 {
     private const string TestAttribute = Instrumenter.CoyoteTestAttribute;
 

@@ -10,9 +10,12 @@ public sealed class ReplayMismatchException(string message) : Exception(message)
 public static class ReplayAssert
 {
     /// <summary>Replays the failure folder (or its trace) and throws <see cref="ReplayMismatchException"/> unless the same failure happens again.</summary>
-    public static ReplayResult Reproduces(string failureFolder)
+    public static void Reproduces(string failureFolder)
     {
         var result = Replayer.Replay(failureFolder, breakOnFailure: System.Diagnostics.Debugger.IsAttached);
-        return result.Reproduced ? result : throw new ReplayMismatchException(result.Explanation);
+        if (!result.Reproduced)
+        {
+            throw new ReplayMismatchException(result.Explanation);
+        }
     }
 }

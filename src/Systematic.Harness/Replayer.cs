@@ -12,10 +12,10 @@ namespace Systematic.Harness;
 /// <param name="Original">The failure as recorded.</param>
 /// <param name="Replayed">The diagnosis of the replay, or null when no bug happened.</param>
 /// <param name="Explanation">One line for the user.</param>
-public sealed record ReplayResult(bool Reproduced, FailureDocument Original, Diagnosis? Replayed, string Explanation);
+internal sealed record ReplayResult(bool Reproduced, FailureDocument Original, Diagnosis? Replayed, string Explanation);
 
 /// <summary>Re-executes a recorded schedule and checks it fails the same way.</summary>
-public static class Replayer
+internal static class Replayer
 {
     /// <summary>The Coyote version whose traces this build replays.</summary>
     public static readonly string CoyoteVersion = typeof(Configuration).Assembly.GetName().Version?.ToString(3) ?? "?";
@@ -161,7 +161,7 @@ public static class Replayer
 }
 
 /// <summary>A step of a replayed failure worth stopping at: the event, and the names of its task and resource as the report gives them.</summary>
-public sealed record KeyStep(RecordedEvent Event, string Task, string? Resource)
+internal sealed record KeyStep(RecordedEvent Event, string Task, string? Resource)
 {
     /// <inheritdoc/>
     public override string ToString() =>

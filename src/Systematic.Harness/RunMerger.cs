@@ -3,7 +3,7 @@ using Systematic.Harness.Reports;
 namespace Systematic.Harness;
 
 /// <summary>Combines the run folders of several jobs (shards of a CI matrix) into one run: one summary, every failure folder.</summary>
-public static class RunMerger
+internal static class RunMerger
 {
     /// <summary>Merges <paramref name="runs"/> (run folders, or report folders whose <c>latest</c> is used) into a new run under <paramref name="outDir"/>.</summary>
     public static (string RunDir, SummaryDocument Summary) Merge(IReadOnlyList<string> runs, string outDir)

@@ -6,7 +6,7 @@ namespace Systematic.Harness;
 /// How a session runs: which tests, where reports go, how many workers, which shard, which accepted findings, and, for
 /// each test, how to explore it (<see cref="Exploration"/>, all a worker is given).
 /// </summary>
-public sealed record RunOptions
+internal sealed record RunOptions
 {
     /// <summary>Gets how each test is explored.</summary>
     public ExplorationOptions Exploration { get; init; } = new();

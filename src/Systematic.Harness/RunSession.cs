@@ -4,7 +4,7 @@ using Systematic.Harness.Reports;
 namespace Systematic.Harness;
 
 /// <summary>Runs tests of one or more assemblies into a fresh run folder and writes its summary.</summary>
-public sealed class RunSession(RunOptions options)
+internal sealed class RunSession(RunOptions options)
 {
     /// <summary>Gets the path of the built-in catalog assembly, shipped next to the harness.</summary>
     public static string CatalogPath => Path.Combine(AppContext.BaseDirectory, "Systematic.Catalog.dll");

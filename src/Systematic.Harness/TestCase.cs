@@ -3,7 +3,7 @@ using System.Reflection;
 namespace Systematic.Harness;
 
 /// <summary>A pattern's description, as the catalog's <see cref="PatternAttribute"/> gives it.</summary>
-public sealed record PatternInfo(string Title, string Problem, string Cause, string Fix);
+internal sealed record PatternInfo(string Title, string Problem, string Cause, string Fix);
 
 /// <summary>One Coyote test of a prepared assembly.</summary>
 /// <param name="Name">Full name, <c>Namespace.Type.Method</c>, as <c>coyote test -m</c> takes it.</param>
@@ -11,7 +11,7 @@ public sealed record PatternInfo(string Title, string Problem, string Cause, str
 /// <param name="Expected">The failure kind it must produce, or null when it must pass.</param>
 /// <param name="Pattern">Its pattern description, if any.</param>
 /// <param name="Assembly">The prepared assembly it belongs to.</param>
-public sealed record TestCase(string Name, MethodInfo Method, FailureKind? Expected, PatternInfo? Pattern, PreparedAssembly Assembly)
+internal sealed record TestCase(string Name, MethodInfo Method, FailureKind? Expected, PatternInfo? Pattern, PreparedAssembly Assembly)
 {
     /// <summary>
     /// Gets the body to explore when it is not <see cref="Method"/> called as <c>coyote test</c> would call it: a

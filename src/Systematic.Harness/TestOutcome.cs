@@ -4,7 +4,7 @@ using Systematic.Analysis;
 namespace Systematic.Harness;
 
 /// <summary>How a test's exploration ended.</summary>
-public enum Outcome
+internal enum Outcome
 {
     /// <summary>No bug in any iteration.</summary>
     Passed,
@@ -17,7 +17,7 @@ public enum Outcome
 }
 
 /// <summary>The result of exploring one test.</summary>
-public sealed record TestOutcome
+internal sealed record TestOutcome
 {
     /// <summary>Gets the test's full name.</summary>
     public required string Test { get; init; }
@@ -83,7 +83,7 @@ public sealed record TestOutcome
 }
 
 /// <summary>One worker process's share of a test: its seed, the iterations it ran, its wall time and the CPUs its threads were allowed on at the end.</summary>
-public sealed record WorkerRun(uint Seed, long Iterations, TimeSpan Elapsed, IReadOnlyList<int> Cpus)
+internal sealed record WorkerRun(uint Seed, long Iterations, TimeSpan Elapsed, IReadOnlyList<int> Cpus)
 {
     /// <summary>Gets the worker's process id (one worker explores many tests).</summary>
     public int Process { get; init; }
@@ -95,7 +95,7 @@ public sealed record WorkerRun(uint Seed, long Iterations, TimeSpan Elapsed, IRe
 /// <param name="CompleteBelow">Every schedule with fewer preemptions than this was run (<see cref="Bound"/> + 1 when all within the bound were).</param>
 /// <param name="ByPreemptions">The schedules run with 0, 1, ... <see cref="Bound"/> preemptions.</param>
 /// <param name="Diverged">Schedules that did not follow their prefix (something ran uncontrolled): the statement is then not exact.</param>
-public sealed record BoundedCoverage(int Bound, long Schedules, int CompleteBelow, IReadOnlyList<long> ByPreemptions, long Diverged)
+internal sealed record BoundedCoverage(int Bound, long Schedules, int CompleteBelow, IReadOnlyList<long> ByPreemptions, long Diverged)
 {
     /// <summary>Gets whether every schedule within the bound was run.</summary>
     public bool Exhausted => this.CompleteBelow > this.Bound;

@@ -12,10 +12,10 @@ using Systematic.Recording;
 namespace Systematic.Harness;
 
 /// <summary>How far the exploration of a test has got (named apart from <see cref="System.Progress{T}"/>).</summary>
-public sealed record ExplorationProgress(string Test, long Iterations, TimeSpan Elapsed);
+internal sealed record ExplorationProgress(string Test, long Iterations, TimeSpan Elapsed);
 
 /// <summary>Explores one test under Coyote's TestingEngine and explains what it finds.</summary>
-public sealed class TestRunner(ExplorationOptions options, Action<ExplorationProgress>? progress = null, string replayTool = FailureReport.DefaultTool)
+internal sealed class TestRunner(ExplorationOptions options, Action<ExplorationProgress>? progress = null, string replayTool = FailureReport.DefaultTool)
 {
     /// <summary>Gets the options.</summary>
     public ExplorationOptions Options { get; } = options;

@@ -13,7 +13,7 @@ namespace Systematic.Harness;
 /// <see cref="FailureKind.Crashed"/> failure of that test, its worker is replaced, and the run goes on. A worker
 /// started once costs its start-up once, not per test.
 /// </summary>
-public sealed class WorkerPool : IDisposable
+internal sealed class WorkerPool : IDisposable
 {
     private readonly ConcurrentBag<Worker> idle = [];
     private readonly Stack<int> cpus;

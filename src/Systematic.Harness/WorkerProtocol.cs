@@ -8,7 +8,7 @@ namespace Systematic.Harness;
 /// both sides: one request per line on the worker's standard input, progress lines and one result line per request on
 /// its standard output.
 /// </summary>
-public static class WorkerProtocol
+internal static class WorkerProtocol
 {
     /// <summary>The prefix of the progress lines a worker prints (iterations started so far).</summary>
     public const string ProgressPrefix = "progress ";
@@ -49,4 +49,4 @@ public static class WorkerProtocol
 /// <param name="RunDir">The run folder failure folders are written into.</param>
 /// <param name="Options">How to explore.</param>
 /// <param name="ReplayTool">How the reports' readers run Systematic, for the replay commands.</param>
-public sealed record WorkRequest(string Assembly, string Source, string Test, string RunDir, ExplorationOptions Options, string ReplayTool = FailureReport.DefaultTool);
+internal sealed record WorkRequest(string Assembly, string Source, string Test, string RunDir, ExplorationOptions Options, string ReplayTool = FailureReport.DefaultTool);

@@ -9,7 +9,7 @@ namespace Systematic.Instrumentation;
 /// <param name="Line">Source line, or 0.</param>
 /// <param name="Method">The method that makes the call (Type.Method).</param>
 /// <param name="Alternative">The controlled alternative.</param>
-public sealed record DoctorFinding(string Api, string File, int Line, string Method, string Alternative)
+internal sealed record DoctorFinding(string Api, string File, int Line, string Method, string Alternative)
 {
     /// <summary>Gets <c>File.cs:41</c>, or the assembly's name for code without source lines.</summary>
     public string Site => this.Line > 0 ? new Systematic.Recording.SourceSite(this.File, this.Line, this.Method).Short : this.File;
@@ -19,7 +19,7 @@ public sealed record DoctorFinding(string Api, string File, int Line, string Met
 /// Lists the calls of an assembly (a plain build output or a Coyote-rewritten one) that Coyote 1.7.11 does not control:
 /// they run outside the scheduler, so its exploration misses their interleavings and its traces may not reproduce.
 /// </summary>
-public static class Doctor
+internal static class Doctor
 {
     private static readonly (string Type, string? Method, string Api, string Alternative)[] Rules =
     [

@@ -8,7 +8,7 @@ namespace Systematic.Instrumentation;
 /// <param name="ProbedCalls">Calls routed through recording probes.</param>
 /// <param name="AsyncMethods">Async methods that now record their start and end.</param>
 /// <param name="Tests">Coyote tests that now start a recording and check the end-of-test invariants.</param>
-public sealed record InstrumentationResult(int ProbedCalls, int AsyncMethods, int Tests);
+internal sealed record InstrumentationResult(int ProbedCalls, int AsyncMethods, int Tests);
 
 /// <summary>
 /// The recording pass over an assembly that <c>coyote rewrite</c> already rewrote: every call to Coyote's controlled
@@ -16,7 +16,7 @@ public sealed record InstrumentationResult(int ProbedCalls, int AsyncMethods, in
 /// source site (from the PDB), async methods record their start and end, and each <c>[Test]</c> starts a recording
 /// and checks its invariants when it ends. Works on a copy; the input is never modified.
 /// </summary>
-public static class Instrumenter
+internal static class Instrumenter
 {
     /// <summary>The assembly metadata key that marks an instrumented assembly.</summary>
     public const string Marker = "Systematic.Instrumented";

@@ -9,7 +9,7 @@ namespace Systematic.Instrumentation;
 /// <param name="Release">Method names that give one back; an integer first parameter is how many.</param>
 /// <param name="Permits">Permits of a new instance: 1 for a lock, 0 to read its <c>CurrentCount</c> when it is created.</param>
 /// <param name="Origin">Where it was declared (the attribute or the file), or null for the built-in table.</param>
-public sealed record PrimitiveSpec(string Type, IReadOnlyList<string> Acquire, IReadOnlyList<string> Release, int Permits, string? Origin = null);
+internal sealed record PrimitiveSpec(string Type, IReadOnlyList<string> Acquire, IReadOnlyList<string> Release, int Permits, string? Origin = null);
 
 /// <summary>
 /// The synchronization primitives Systematic diagnoses as primitives, beyond the BCL's: a built-in table of common
@@ -17,7 +17,7 @@ public sealed record PrimitiveSpec(string Type, IReadOnlyList<string> Acquire, I
 /// <c>systematic.primitives.json</c> next to it. Their internals (the monitor and task completion sources they are
 /// made of) are not recorded: the primitive is the resource.
 /// </summary>
-public sealed class PrimitiveTable
+internal sealed class PrimitiveTable
 {
     /// <summary>The file, next to the test assembly, that declares more primitives.</summary>
     public const string FileName = "systematic.primitives.json";

@@ -61,9 +61,9 @@ public sealed class CatalogFixture : IDisposable
 
     public string OutDir { get; }
 
-    public PreparedAssembly Assembly { get; }
+    internal PreparedAssembly Assembly { get; }
 
-    public TestCase Test(string shortName) => this.Assembly.Tests.Single(t => t.ShortName == shortName);
+    internal TestCase Test(string shortName) => this.Assembly.Tests.Single(t => t.ShortName == shortName);
 
     public void Dispose()
     {

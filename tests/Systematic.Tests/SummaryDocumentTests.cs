@@ -209,7 +209,7 @@ public sealed class SummaryDocumentTests
     [InlineData(Outcome.Bug, FailureKind.Uncontrolled, null, false, false, ExitCode.Untestable)]
     [InlineData(Outcome.Bug, FailureKind.Uncontrolled, null, true, true, ExitCode.Success)]
     [InlineData(Outcome.Error, null, null, false, false, ExitCode.InternalError)]
-    public void TheVerdictOfOneTestFollowsItsTypedOutcomeKindAndExpectation(Outcome outcome, FailureKind? kind, FailureKind? expected, bool met, bool accepted, ExitCode verdict)
+    internal void TheVerdictOfOneTestFollowsItsTypedOutcomeKindAndExpectation(Outcome outcome, FailureKind? kind, FailureKind? expected, bool met, bool accepted, ExitCode verdict)
     {
         var test = Line(outcome, kind, expected, met) with { Accepted = accepted };
 

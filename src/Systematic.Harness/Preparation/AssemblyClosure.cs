@@ -5,7 +5,7 @@ using Systematic.Instrumentation;
 namespace Systematic.Harness.Preparation;
 
 /// <summary>What preparation does with one assembly the tests reach.</summary>
-public enum PreparationAction
+internal enum PreparationAction
 {
     /// <summary>Rewritten by Coyote (together with the rest of the set) and instrumented with Systematic's probes.</summary>
     Rewritten,
@@ -25,7 +25,7 @@ public enum PreparationAction
 /// <param name="Action">What preparation does with it.</param>
 /// <param name="Reason">Why, in a few words.</param>
 /// <param name="Path">The file it is read from (the test folder or the NuGet package cache), or null when none was found.</param>
-public sealed record AssemblyDecision(string Name, PreparationAction Action, string Reason, string? Path = null)
+internal sealed record AssemblyDecision(string Name, PreparationAction Action, string Reason, string? Path = null)
 {
     /// <summary>Gets whether its code runs controlled and recorded.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

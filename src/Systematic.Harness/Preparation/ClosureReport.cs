@@ -1,7 +1,7 @@
 namespace Systematic.Harness.Preparation;
 
 /// <summary>What preparation did with a closure, as lines for the console: one per assembly, the framework in one line.</summary>
-public static class ClosureReport
+internal static class ClosureReport
 {
     /// <summary>Gets the lines: warnings, then each prepared assembly, each other one left alone, and one line counting the framework's.</summary>
     public static IEnumerable<string> Lines(IReadOnlyList<AssemblyDecision> closure)

@@ -10,7 +10,7 @@ namespace Systematic.Harness.Preparation;
 /// <param name="Copy">The prepared copy in the cache that the prepared files came from.</param>
 /// <param name="ReportsDirectory">Where failures of the tests are written (<c>coyote-reports</c> of the solution or project).</param>
 /// <param name="Assemblies">Every assembly the tests reach and what preparation did with it.</param>
-public sealed record InPlaceManifest(string Source, string Copy, string ReportsDirectory, IReadOnlyList<AssemblyDecision> Assemblies)
+internal sealed record InPlaceManifest(string Source, string Copy, string ReportsDirectory, IReadOnlyList<AssemblyDecision> Assemblies)
 {
     /// <summary>The manifest's file name, next to the test assembly.</summary>
     public const string FileName = "systematic.preparation.json";
@@ -42,7 +42,7 @@ public sealed record InPlaceManifest(string Source, string Copy, string ReportsD
 /// <param name="Replaced">The files of the build output replaced by their prepared versions.</param>
 /// <param name="Note">How the prepared copy was obtained (made now, or reused from the cache).</param>
 /// <param name="Elapsed">The time taken.</param>
-public sealed record InPlaceResult(InPlaceManifest Manifest, IReadOnlyList<string> Replaced, string Note, TimeSpan Elapsed);
+internal sealed record InPlaceResult(InPlaceManifest Manifest, IReadOnlyList<string> Replaced, string Note, TimeSpan Elapsed);
 
 /// <summary>
 /// Prepares a test project's build output where it is, for tests that explore in the test runner's own process
@@ -51,7 +51,7 @@ public sealed record InPlaceResult(InPlaceManifest Manifest, IReadOnlyList<strin
 /// copied. A build copies the originals again, so this runs after each one; with nothing changed the cached copy is
 /// reused and only the replacing is done.
 /// </summary>
-public static class InPlacePreparation
+internal static class InPlacePreparation
 {
     /// <summary>Prepares the output folder of <paramref name="testAssembly"/>, caching under <paramref name="cacheRoot"/>.</summary>
     public static InPlaceResult Run(string testAssembly, string cacheRoot, string reportsDirectory, PreparationOptions? options = null)

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Systematic.Harness.Preparation;
 
 /// <summary>Which of the assemblies the tests reach are prepared: <c>--include</c> and <c>--exclude</c> globs over assembly names.</summary>
-public sealed record PreparationOptions
+internal sealed record PreparationOptions
 {
     /// <summary>Gets the options that prepare every assembly the tests reach (but the framework, Coyote, Systematic and test frameworks).</summary>
     public static PreparationOptions Default { get; } = new();

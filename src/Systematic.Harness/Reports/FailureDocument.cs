@@ -4,7 +4,7 @@ using Systematic.Recording;
 namespace Systematic.Harness.Reports;
 
 /// <summary>The contents of <c>failure.json</c>: the facts of one failure under a versioned schema.</summary>
-public sealed record FailureDocument
+internal sealed record FailureDocument
 {
     /// <summary>The schema id of this version.</summary>
     public const string CurrentSchema = "systematic.failure/2";
@@ -89,10 +89,10 @@ public sealed record FailureDocument
 }
 
 /// <summary>Exact commands that replay a failure.</summary>
-public sealed record ReplayCommands(string Systematic, string Coyote);
+internal sealed record ReplayCommands(string Systematic, string Coyote);
 
 /// <summary>A recorded iteration as stored in <c>failure.json</c>.</summary>
-public sealed record LogDocument(IReadOnlyList<TaskInfo> Tasks, IReadOnlyList<ResourceInfo> Resources, IReadOnlyList<RecordedEvent> Events, int Dropped)
+internal sealed record LogDocument(IReadOnlyList<TaskInfo> Tasks, IReadOnlyList<ResourceInfo> Resources, IReadOnlyList<RecordedEvent> Events, int Dropped)
 {
     /// <summary>Gets the failure Systematic's own checks found, if they did.</summary>
     public DetectedFailure? Detected { get; init; }

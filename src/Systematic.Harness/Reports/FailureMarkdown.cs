@@ -9,7 +9,7 @@ namespace Systematic.Harness.Reports;
 /// Renders a failure folder's <c>report.md</c>: what happened, who holds and waits for what, the wait-for cycle, the
 /// timelines, the schedule and its preemptions, and how to replay it.
 /// </summary>
-public static class FailureMarkdown
+internal static class FailureMarkdown
 {
     /// <summary>The most events a timeline shows (the last ones); <c>failure.json</c> has every event.</summary>
     private const int MaxTimelineEvents = 200;

@@ -7,7 +7,7 @@ using Systematic.Recording;
 namespace Systematic.Harness.Reports;
 
 /// <summary>Writes a failure's folder: the reproducible trace, Coyote's log, <c>failure.json</c> and <c>report.md</c>.</summary>
-public static class FailureReport
+internal static class FailureReport
 {
     /// <summary>The trace's file name in a failure folder.</summary>
     public const string TraceFile = "failure.trace";
@@ -239,4 +239,4 @@ public static class FailureReport
 /// <summary>The minimal schedule's trace and recording, for its files and its timeline.</summary>
 /// <param name="Trace">The trace.</param>
 /// <param name="Log">The recording of its iteration.</param>
-public sealed record MinimalRun(string Trace, IterationLog? Log);
+internal sealed record MinimalRun(string Trace, IterationLog? Log);

@@ -18,6 +18,7 @@ internal static class HtmlReport
     private const int LaneHeight = 46;
     private const int StepWidth = 34;
     private const int LabelWidth = 190;
+    private const int GraphSize = 560;
 
     public static string Render(SummaryDocument summary, IReadOnlyDictionary<string, FailureDocument> failures)
     {
@@ -209,10 +210,37 @@ internal static class HtmlReport
     /// <summary>Tasks and resources at the failure: waits-for edges from tasks to resources, held-by edges from resources to tasks; the cycle in red.</summary>
     private static string WaitForGraph(LogView view, FailureDocument failure)
     {
-        var edges = new List<(string From, string To, string Label, bool Cycle)>();
-        var cycleWaits = failure.Cycle.Where(c => c.Resource is not null).Select(c => (c.Waiter, c.Resource!)).ToHashSet();
-        var cycleHolds = failure.Cycle.Where(c => c.Resource is not null).Select(c => (c.Resource!, c.Holder)).ToHashSet();
-        var cycleAwaits = failure.Cycle.Where(c => c.Resource is null).Select(c => (c.Waiter, c.Holder)).ToHashSet();
+        List<GraphEdge> edges = [.. WaitEdges(view, failure.Cycle), .. HeldByEdges(view, failure.Cycle)];
+        var nodes = edges.SelectMany(e => new[] { e.From, e.To }).Distinct().ToList();
+        if (nodes.Count == 0)
+        {
+            return "<svg class=\"waitfor-graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"420\" height=\"40\"><text x=\"10\" y=\"24\">Nobody holds or waits for anything at the failure.</text></svg>";
+        }
+
+        var positions = OnACircle(nodes);
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg class=\"waitfor-graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{GraphSize}\" height=\"{GraphSize}\" role=\"img\" aria-label=\"wait-for graph\">")
+           .Append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker>")
+           .Append("<marker id=\"arrow-red\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#c62828\"/></marker></defs>");
+        foreach (var edge in edges)
+        {
+            AppendEdge(svg, edge, positions);
+        }
+
+        foreach (var (node, (x, y)) in positions)
+        {
+            AppendNode(svg, node, x, y);
+        }
+
+        svg.Append("</svg>");
+        return svg.ToString();
+    }
+
+    private static List<GraphEdge> WaitEdges(LogView view, IReadOnlyList<WaitLink> cycle)
+    {
+        var edges = new List<GraphEdge>();
+        var cycleWaits = cycle.Where(c => c.Resource is not null).Select(c => (c.Waiter, c.Resource!)).ToHashSet();
+        var cycleAwaits = cycle.Where(c => c.Resource is null).Select(c => (c.Waiter, c.Holder)).ToHashSet();
         foreach (var task in view.State.Tasks.Values.Where(t => !t.Ended && t.Blocked is not null))
         {
             var name = view.TaskName(task.Id);
@@ -220,67 +248,67 @@ internal static class HtmlReport
             {
                 case WaitingForResource w:
                     var resource = "R:" + view.ResourceName(w.Resource);
-                    edges.Add(("T:" + name, resource, "waits", cycleWaits.Contains((name, view.ResourceName(w.Resource)))));
+                    edges.Add(new("T:" + name, resource, "waits", cycleWaits.Contains((name, view.ResourceName(w.Resource)))));
                     break;
                 case AwaitingTasks a:
                     foreach (var target in a.Targets.Where(t => t > 0 && !view.Ended(t) && view.Logical(t) != view.Logical(task.Id)))
                     {
                         var targetName = view.TaskName(target);
-                        edges.Add(("T:" + name, "T:" + targetName, "awaits", cycleAwaits.Contains((name, targetName))));
+                        edges.Add(new("T:" + name, "T:" + targetName, "awaits", cycleAwaits.Contains((name, targetName))));
                     }
 
                     break;
             }
         }
 
+        return edges;
+    }
+
+    private static List<GraphEdge> HeldByEdges(LogView view, IReadOnlyList<WaitLink> cycle)
+    {
+        var edges = new List<GraphEdge>();
+        var cycleHolds = cycle.Where(c => c.Resource is not null).Select(c => (c.Resource!, c.Holder)).ToHashSet();
         foreach (var resource in view.State.Resources.Values)
         {
             foreach (var holder in resource.HeldBy)
             {
                 var resourceName = view.ResourceName(resource.Info.Id);
                 var holderName = view.TaskName(holder);
-                edges.Add(("R:" + resourceName, "T:" + holderName, view.Ended(holder) ? "held by (finished)" : "held by", cycleHolds.Contains((resourceName, holderName))));
+                edges.Add(new("R:" + resourceName, "T:" + holderName, view.Ended(holder) ? "held by (finished)" : "held by", cycleHolds.Contains((resourceName, holderName))));
             }
         }
 
-        var nodes = edges.SelectMany(e => new[] { e.From, e.To }).Distinct().ToList();
-        if (nodes.Count == 0)
-        {
-            return "<svg class=\"waitfor-graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"420\" height=\"40\"><text x=\"10\" y=\"24\">Nobody holds or waits for anything at the failure.</text></svg>";
-        }
+        return edges;
+    }
 
-        const int Size = 560;
-        var center = Size / 2.0;
-        var radius = nodes.Count == 1 ? 0 : (Size / 2.0) - 90;
-        var positions = nodes.Select((n, i) => (n, X: center + (radius * Math.Cos((2 * Math.PI * i / nodes.Count) - (Math.PI / 2))), Y: center + (radius * Math.Sin((2 * Math.PI * i / nodes.Count) - (Math.PI / 2)))))
+    private static Dictionary<string, (double X, double Y)> OnACircle(List<string> nodes)
+    {
+        var center = GraphSize / 2.0;
+        var radius = nodes.Count == 1 ? 0 : (GraphSize / 2.0) - 90;
+        return nodes.Select((n, i) => (n, X: center + (radius * Math.Cos((2 * Math.PI * i / nodes.Count) - (Math.PI / 2))), Y: center + (radius * Math.Sin((2 * Math.PI * i / nodes.Count) - (Math.PI / 2)))))
             .ToDictionary(p => p.n, p => (p.X, p.Y));
-        var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg class=\"waitfor-graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{Size}\" height=\"{Size}\" role=\"img\" aria-label=\"wait-for graph\">")
-           .Append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker>")
-           .Append("<marker id=\"arrow-red\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#c62828\"/></marker></defs>");
-        foreach (var (from, to, label, cycle) in edges)
-        {
-            var (x1, y1) = positions[from];
-            var (x2, y2) = positions[to];
-            var length = Math.Max(1, Math.Sqrt(((x2 - x1) * (x2 - x1)) + ((y2 - y1) * (y2 - y1))));
-            var (ex, ey) = (x2 - ((x2 - x1) / length * 48), y2 - ((y2 - y1) / length * 22));
-            svg.Append(CultureInfo.InvariantCulture, $"<g class=\"edge{(cycle ? " cycle-edge" : "")}\"><line x1=\"{x1:0.0}\" y1=\"{y1:0.0}\" x2=\"{ex:0.0}\" y2=\"{ey:0.0}\" stroke=\"{(cycle ? "#c62828" : "#777")}\" stroke-width=\"{(cycle ? 3 : 1.5)}\" marker-end=\"url(#{(cycle ? "arrow-red" : "arrow")})\"/>")
-               .Append(CultureInfo.InvariantCulture, $"<text x=\"{(x1 + ex) / 2:0.0}\" y=\"{((y1 + ey) / 2) - 4:0.0}\" fill=\"{(cycle ? "#c62828" : "#555")}\" text-anchor=\"middle\">{E(label)}</text></g>");
-        }
+    }
 
-        foreach (var (node, (x, y)) in positions)
-        {
-            var isTask = node.StartsWith("T:", StringComparison.Ordinal);
-            var name = Abbreviate(node[2..], 26);
-            svg.Append("<g class=\"").Append(isTask ? "node-task" : "node-resource").Append("\"><title>").Append(E(node[2..])).Append("</title>");
-            svg.Append(isTask
-                ? string.Create(CultureInfo.InvariantCulture, $"<rect x=\"{x - 80:0.0}\" y=\"{y - 16:0.0}\" width=\"160\" height=\"32\" rx=\"6\" fill=\"#e3f2fd\" stroke=\"#1565c0\"/>")
-                : string.Create(CultureInfo.InvariantCulture, $"<ellipse cx=\"{x:0.0}\" cy=\"{y:0.0}\" rx=\"82\" ry=\"18\" fill=\"#fff3e0\" stroke=\"#ef6c00\"/>"));
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x:0.0}\" y=\"{y + 4:0.0}\" text-anchor=\"middle\">{E(name)}</text></g>");
-        }
+    private static void AppendEdge(StringBuilder svg, GraphEdge edge, Dictionary<string, (double X, double Y)> positions)
+    {
+        var (from, to, label, cycle) = edge;
+        var (x1, y1) = positions[from];
+        var (x2, y2) = positions[to];
+        var length = Math.Max(1, Math.Sqrt(((x2 - x1) * (x2 - x1)) + ((y2 - y1) * (y2 - y1))));
+        var (ex, ey) = (x2 - ((x2 - x1) / length * 48), y2 - ((y2 - y1) / length * 22));
+        svg.Append(CultureInfo.InvariantCulture, $"<g class=\"edge{(cycle ? " cycle-edge" : "")}\"><line x1=\"{x1:0.0}\" y1=\"{y1:0.0}\" x2=\"{ex:0.0}\" y2=\"{ey:0.0}\" stroke=\"{(cycle ? "#c62828" : "#777")}\" stroke-width=\"{(cycle ? 3 : 1.5)}\" marker-end=\"url(#{(cycle ? "arrow-red" : "arrow")})\"/>")
+           .Append(CultureInfo.InvariantCulture, $"<text x=\"{(x1 + ex) / 2:0.0}\" y=\"{((y1 + ey) / 2) - 4:0.0}\" fill=\"{(cycle ? "#c62828" : "#555")}\" text-anchor=\"middle\">{E(label)}</text></g>");
+    }
 
-        svg.Append("</svg>");
-        return svg.ToString();
+    private static void AppendNode(StringBuilder svg, string node, double x, double y)
+    {
+        var isTask = node.StartsWith("T:", StringComparison.Ordinal);
+        var name = Abbreviate(node[2..], 26);
+        svg.Append("<g class=\"").Append(isTask ? "node-task" : "node-resource").Append("\"><title>").Append(E(node[2..])).Append("</title>");
+        svg.Append(isTask
+            ? string.Create(CultureInfo.InvariantCulture, $"<rect x=\"{x - 80:0.0}\" y=\"{y - 16:0.0}\" width=\"160\" height=\"32\" rx=\"6\" fill=\"#e3f2fd\" stroke=\"#1565c0\"/>")
+            : string.Create(CultureInfo.InvariantCulture, $"<ellipse cx=\"{x:0.0}\" cy=\"{y:0.0}\" rx=\"82\" ry=\"18\" fill=\"#fff3e0\" stroke=\"#ef6c00\"/>"));
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x:0.0}\" y=\"{y + 4:0.0}\" text-anchor=\"middle\">{E(name)}</text></g>");
     }
 
     /// <summary>Escapes a sentence, showing its `names` as code.</summary>
@@ -310,4 +338,7 @@ internal static class HtmlReport
     private static string Abbreviate(string text, int max = 16) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
     private static string Anchor(string test) => "t-" + new string(test.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+
+    // A node is named "T:" + a task's name or "R:" + a resource's.
+    private readonly record struct GraphEdge(string From, string To, string Label, bool Cycle);
 }

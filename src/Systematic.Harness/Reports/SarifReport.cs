@@ -29,54 +29,10 @@ internal static class SarifReport
 
     public static string Render(SummaryDocument summary, IReadOnlyDictionary<string, FailureDocument> failures)
     {
-        var rules = new JsonArray();
-        foreach (var (kind, description) in Descriptions)
-        {
-            rules.Add(new JsonObject
-            {
-                ["id"] = kind.ToString(),
-                ["name"] = kind.ToString(),
-                ["shortDescription"] = new JsonObject { ["text"] = description },
-                ["defaultConfiguration"] = new JsonObject { ["level"] = "error" },
-            });
-        }
-
         var results = new JsonArray();
         foreach (var test in summary.Tests.Where(t => t.Outcome == Outcome.Bug && t.Kind is not null))
         {
-            var kind = test.Kind!.Value.ToString();
-            var failure = failures.GetValueOrDefault(test.Test);
-            var (primary, related) = Locations(failure);
-            var result = new JsonObject
-            {
-                ["ruleId"] = kind,
-                ["level"] = test.ExpectationMet ? "note" : "error",
-                ["message"] = new JsonObject { ["text"] = $"{test.Test}: {test.Diagnosis ?? kind}" },
-                ["locations"] = new JsonArray(primary.Select(p => (JsonNode)Location(p.Site, p.Text)).ToArray()),
-                ["properties"] = new JsonObject
-                {
-                    ["test"] = test.Test,
-                    ["expected"] = OutcomeNames.Expected(test.Expected),
-                    ["accepted"] = test.Accepted,
-                    ["reportDir"] = test.ReportDir,
-                    ["replay"] = failure?.Replay.Systematic,
-                },
-            };
-            if (related.Count > 0)
-            {
-                var relatedArray = new JsonArray();
-                var id = 1;
-                foreach (var (site, text) in related)
-                {
-                    var location = Location(site, text);
-                    location["id"] = id++;
-                    relatedArray.Add(location);
-                }
-
-                result["relatedLocations"] = relatedArray;
-            }
-
-            results.Add(result);
+            results.Add(Result(test, failures.GetValueOrDefault(test.Test)));
         }
 
         var sarif = new JsonObject
@@ -92,13 +48,71 @@ internal static class SarifReport
                         ["name"] = "Systematic",
                         ["informationUri"] = "https://github.com/microsoft/coyote",
                         ["semanticVersion"] = "1.0.0",
-                        ["rules"] = rules,
+                        ["rules"] = Rules(),
                     },
                 },
                 ["results"] = results,
             }),
         };
         return sarif.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static JsonArray Rules()
+    {
+        var rules = new JsonArray();
+        foreach (var (kind, description) in Descriptions)
+        {
+            rules.Add(new JsonObject
+            {
+                ["id"] = kind.ToString(),
+                ["name"] = kind.ToString(),
+                ["shortDescription"] = new JsonObject { ["text"] = description },
+                ["defaultConfiguration"] = new JsonObject { ["level"] = "error" },
+            });
+        }
+
+        return rules;
+    }
+
+    private static JsonObject Result(SummaryTest test, FailureDocument? failure)
+    {
+        var kind = test.Kind!.Value.ToString();
+        var (primary, related) = Locations(failure);
+        var result = new JsonObject
+        {
+            ["ruleId"] = kind,
+            ["level"] = test.ExpectationMet ? "note" : "error",
+            ["message"] = new JsonObject { ["text"] = $"{test.Test}: {test.Diagnosis ?? kind}" },
+            ["locations"] = new JsonArray(primary.Select(p => (JsonNode)Location(p.Site, p.Text)).ToArray()),
+            ["properties"] = new JsonObject
+            {
+                ["test"] = test.Test,
+                ["expected"] = OutcomeNames.Expected(test.Expected),
+                ["accepted"] = test.Accepted,
+                ["reportDir"] = test.ReportDir,
+                ["replay"] = failure?.Replay.Systematic,
+            },
+        };
+        if (related.Count > 0)
+        {
+            result["relatedLocations"] = RelatedLocations(related);
+        }
+
+        return result;
+    }
+
+    private static JsonArray RelatedLocations(List<(SourceSite Site, string Text)> related)
+    {
+        var relatedArray = new JsonArray();
+        var id = 1;
+        foreach (var (site, text) in related)
+        {
+            var location = Location(site, text);
+            location["id"] = id++;
+            relatedArray.Add(location);
+        }
+
+        return relatedArray;
     }
 
     /// <summary>The primary location (the waiting or leaking acquire) and the other parties.</summary>

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Systematic.Harness.Reports;
 
 /// <summary>The contents of <c>summary.json</c>.</summary>
-public sealed record SummaryDocument
+internal sealed record SummaryDocument
 {
     /// <summary>The schema id of this version.</summary>
     public const string CurrentSchema = "systematic.summary/1";
@@ -86,7 +86,7 @@ public sealed record SummaryDocument
 }
 
 /// <summary>The options of a run, as recorded.</summary>
-public sealed record SummaryOptions(uint Iterations, string Strategy, uint? StrategyBound, uint? Seed, uint? MaxSteps, double? TimeoutSeconds, string? Filter)
+internal sealed record SummaryOptions(uint Iterations, string Strategy, uint? StrategyBound, uint? Seed, uint? MaxSteps, double? TimeoutSeconds, string? Filter)
 {
     /// <summary>Records <paramref name="options"/>.</summary>
     public static SummaryOptions From(RunOptions options) =>
@@ -94,7 +94,7 @@ public sealed record SummaryOptions(uint Iterations, string Strategy, uint? Stra
 }
 
 /// <summary>An assembly of a run: as named, as run, what preparing it did, and every assembly it reaches with what preparation did with it.</summary>
-public sealed record SummaryAssembly(string Source, string Instrumented, IReadOnlyList<string> Notes, IReadOnlyList<Preparation.AssemblyDecision>? Closure = null)
+internal sealed record SummaryAssembly(string Source, string Instrumented, IReadOnlyList<string> Notes, IReadOnlyList<Preparation.AssemblyDecision>? Closure = null)
 {
     /// <summary>Records a prepared assembly.</summary>
     public static SummaryAssembly From(PreparedAssembly assembly) =>
@@ -102,7 +102,7 @@ public sealed record SummaryAssembly(string Source, string Instrumented, IReadOn
 }
 
 /// <summary>One test's line of <c>summary.json</c>: the outcome is written "passed", "bug" or "error"; <see cref="Expected"/> is null, written "pass", when the test must pass.</summary>
-public sealed record SummaryTest(
+internal sealed record SummaryTest(
     string Test,
     [property: JsonConverter(typeof(OutcomeJsonConverter))] Outcome Outcome,
     bool Accepted,

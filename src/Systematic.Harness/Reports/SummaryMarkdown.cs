@@ -4,7 +4,7 @@ using System.Text;
 namespace Systematic.Harness.Reports;
 
 /// <summary>Renders <c>summary.md</c>: one table row per test, then the diagnoses.</summary>
-public static class SummaryMarkdown
+internal static class SummaryMarkdown
 {
     /// <summary>The file name in a run folder.</summary>
     public const string FileName = "summary.md";
