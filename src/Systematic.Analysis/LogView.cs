@@ -151,8 +151,8 @@ internal sealed class LogView
         return text.Length > 120 ? text[..120] + "…" : text;
     }
 
-    /// <summary>Gets <c>File.cs:41</c> for a site, or "?".</summary>
-    public static string Short(SourceSite? site) => SourceSite.ShortOf(site);
+    /// <summary>Gets <c>File.cs:41</c> for a site, with where its async helper was called from (<see cref="SourceSite.Described"/>), or "?".</summary>
+    public static string Short(SourceSite? site) => SourceSite.DescribedOf(site);
 
     /// <summary>Gets whether a task's logical task has ended (an awaited helper that returned is not the end of its caller).</summary>
     public bool Ended(int task)

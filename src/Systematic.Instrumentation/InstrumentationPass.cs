@@ -173,7 +173,7 @@ internal sealed class InstrumentationPass(ModuleDefinition module, ProbeMap prob
         }
         else if (awaited)
         {
-            var call = IlEditing.InsertBefore(edit.Il, instruction, edit.Call(probes.Async.AwaitedCall));
+            var call = IlEditing.InsertBefore(edit.Il, instruction, edit.LoadSite(instruction), edit.Call(probes.Async.AwaitedCall));
             edit.Il.InsertAfter(call, edit.Call(probes.Async.AwaitedCallReturned));
         }
     }
@@ -262,7 +262,7 @@ internal sealed class InstrumentationPass(ModuleDefinition module, ProbeMap prob
         il.InsertAfter(restore, exit);
         if (awaited)
         {
-            IlEditing.InsertBefore(il, moved, edit.Call(probes.Async.AwaitedCall));
+            IlEditing.InsertBefore(il, moved, edit.LoadSite(instruction), edit.Call(probes.Async.AwaitedCall));
             il.InsertAfter(exit, edit.Call(probes.Async.AwaitedCallReturned));
         }
 

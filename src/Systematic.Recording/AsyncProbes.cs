@@ -14,6 +14,9 @@ public static class AsyncProbes
     [ThreadStatic]
     private static bool awaitedCallPending;
 
+    [ThreadStatic]
+    private static string? awaitedCallSite;
+
     /// <summary>
     /// Called before a call to a method marked <see cref="System.Diagnostics.StackTraceHiddenAttribute"/> (a wrapper such as
     /// an asyncio-style semaphore): events inside it are reported at this call site. Returns the site to restore.
@@ -44,12 +47,13 @@ public static class AsyncProbes
     /// <summary>Gets the hidden wrapper's caller when one is being called, else <paramref name="site"/>.</summary>
     internal static SourceSite? AtCaller(SourceSite? site) => CallerSite.Value is { } caller ? SourceSite.Of(caller) : site;
 
-    /// <summary>Marks the next async method entered on this thread as awaited at once by its caller.</summary>
-    public static void AwaitedCall()
+    /// <summary>Marks the next async method entered on this thread as awaited at once by its caller, called at <paramref name="site"/>.</summary>
+    public static void AwaitedCall(string site)
     {
         if (Recorder.Live is not null)
         {
             awaitedCallPending = true;
+            awaitedCallSite = site;
         }
     }
 
@@ -63,7 +67,9 @@ public static class AsyncProbes
     public static long Enter(string method)
     {
         var inline = awaitedCallPending;
+        var calledAt = awaitedCallSite;
         awaitedCallPending = false;
+        awaitedCallSite = null;
         if (Recorder.Live is not { } session)
         {
             return -1;
@@ -72,7 +78,7 @@ public static class AsyncProbes
         if (inline)
         {
             // Awaited at once: it runs as part of its caller's task, which records its events; no task of its own.
-            session.Tasks.EnterInline(Recorder.CurrentTask);
+            session.Tasks.EnterInline(Recorder.CurrentTask, Site(calledAt));
             return -2;
         }
 

@@ -12,7 +12,7 @@ internal sealed class ResourceTable(Session session)
     private readonly Dictionary<int, string?> hints = [];
     private readonly Dictionary<int, int> ordinals = [];
     private readonly Dictionary<object, (SourceSite? Site, string? Hint, int Ordinal)> creations = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<SourceSite, int> creationsPerSite = [];
+    private readonly Dictionary<string, int> creationsPerSite = new(StringComparer.Ordinal);
     private readonly HashSet<object> disposed = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Remembers where an object that may become a lock was created (a <c>new object()</c>, a <c>new Lock()</c>) and its creation order there.</summary>
@@ -66,7 +66,8 @@ internal sealed class ResourceTable(Session session)
 
     private int NextOrdinal(SourceSite? where)
     {
-        var key = where ?? SourceSite.Unknown;
+        // Counted by where it was made (not by who called the helper that made it): the identity across iterations is that site's key.
+        var key = where?.Key ?? "";
         return this.creationsPerSite[key] = this.creationsPerSite.GetValueOrDefault(key) + 1;
     }
 

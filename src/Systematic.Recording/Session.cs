@@ -79,6 +79,12 @@ internal sealed class Session
             this.Append(EventKind.Signaling, task, resource, site, -1, 0, null);
         }
 
+        if (site is not null && this.Tasks.CallerOf(task) is { } caller)
+        {
+            // In an async helper its caller awaits at once: where the helper was called says which use this is.
+            site = site with { CalledFrom = caller };
+        }
+
         var e = new RecordedEvent(this.Log.NextSeq, kind, task, resource, site, count, amount, awaited);
         if (Recorder.BreakSteps is { } breaks && breaks.Contains(e.Seq) && !this.Log.Frozen)
         {

@@ -14,8 +14,21 @@ public sealed record SourceSite(string File, int Line, string Method)
 {
     private static readonly ConcurrentDictionary<string, SourceSite?> Emitted = new(StringComparer.Ordinal);
 
-    /// <summary>Gets the key that stands for no site where sites are counted.</summary>
-    internal static SourceSite Unknown { get; } = new("", 0, "");
+    /// <summary>The most callers a site keeps (<see cref="CalledFrom"/>, innermost first).</summary>
+    public const int MaxCallers = 3;
+
+    /// <summary>
+    /// Gets, for a step inside an async method its caller awaited at once (a helper such as <c>LockAsync(key)</c>), where
+    /// that method was called from, itself with its own caller: innermost first, at most <see cref="MaxCallers"/>.
+    /// </summary>
+    public SourceSite? CalledFrom { get; init; }
+
+    /// <summary>Gets the site with its callers cut to at most <paramref name="callers"/>.</summary>
+    public static SourceSite? Trim(SourceSite? site, int callers) =>
+        site is null ? null
+        : callers <= 0 ? site with { CalledFrom = null }
+        : site.CalledFrom is null ? site
+        : site with { CalledFrom = Trim(site.CalledFrom, callers - 1) };
 
     /// <summary>Gets the site of the <c>file|line|method</c> form the instrumenter emits, parsed once per distinct form; null for null or malformed input.</summary>
     public static SourceSite? Of(string? emitted) => emitted is null ? null : Emitted.GetOrAdd(emitted, Parse);
@@ -43,6 +56,27 @@ public sealed record SourceSite(string File, int Line, string Method)
 
     /// <summary>Gets <c>File.cs:41</c> for a site, or <c>?</c> when there is none.</summary>
     public static string ShortOf(SourceSite? site) => site?.Short ?? "?";
+
+    /// <summary>Gets <see cref="Described"/> for a site, or <c>?</c> when there is none.</summary>
+    public static string DescribedOf(SourceSite? site) => site?.Described ?? "?";
+
+    /// <summary>
+    /// Gets <see cref="Short"/>, and for a step in an async helper the calls it was reached through, innermost first:
+    /// <c>Accounts.cs:36 via Accounts.cs:42</c>.
+    /// </summary>
+    public string Described
+    {
+        get
+        {
+            var text = new System.Text.StringBuilder(this.Short);
+            for (var caller = this.CalledFrom; caller is not null; caller = caller.CalledFrom)
+            {
+                text.Append(" via ").Append(caller.Short);
+            }
+
+            return text.ToString();
+        }
+    }
 
     /// <summary>Gets its identity, the <c>file|line|method</c> form the instrumenter emits (two sites in files of one name differ here, not in <see cref="Short"/>).</summary>
     public string Key => Format(this.File, this.Line, this.Method);
@@ -74,7 +108,7 @@ internal sealed class SourceSiteJsonConverter : JsonConverter<SourceSite>
             case JsonTokenType.String:
                 return SourceSite.Parse(reader.GetString()) ?? throw new JsonException($"'{reader.GetString()}' is not a source site (file|line|method).");
             case JsonTokenType.StartObject:
-                return ReadObject(ref reader);
+                return this.ReadObject(ref reader, options);
             default:
                 throw new JsonException($"A source site is an object or a string, not {reader.TokenType}.");
         }
@@ -86,13 +120,20 @@ internal sealed class SourceSiteJsonConverter : JsonConverter<SourceSite>
         writer.WriteString("file", value.File);
         writer.WriteNumber("line", value.Line);
         writer.WriteString("method", value.Method);
+        if (value.CalledFrom is { } caller)
+        {
+            writer.WritePropertyName("calledFrom");
+            this.Write(writer, caller, options);
+        }
+
         writer.WriteEndObject();
     }
 
-    private static SourceSite ReadObject(ref Utf8JsonReader reader)
+    private SourceSite ReadObject(ref Utf8JsonReader reader, JsonSerializerOptions options)
     {
         string file = "", method = "";
         var line = 0;
+        SourceSite? caller = null;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             var name = reader.GetString();
@@ -108,12 +149,15 @@ internal sealed class SourceSiteJsonConverter : JsonConverter<SourceSite>
                 case "method":
                     method = reader.GetString() ?? "";
                     break;
+                case "calledFrom":
+                    caller = this.Read(ref reader, typeof(SourceSite), options);
+                    break;
                 default:
                     reader.Skip();
                     break;
             }
         }
 
-        return new SourceSite(file, line, method);
+        return new SourceSite(file, line, method) { CalledFrom = caller };
     }
 }

@@ -10,7 +10,7 @@ internal sealed class TaskTable(Session session)
     private readonly Dictionary<object, (SourceSite? Site, string? Hint)> completionSources = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, object> completionTasks = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Task, int[]> joins = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<int, int> inlineDepth = [];
+    private readonly Dictionary<int, Stack<SourceSite?>> inlineCalls = [];
 
     /// <summary>Starts a task at a probe's emitted site.</summary>
     public TaskInfo Start(string entry, string? site, bool inline, bool promise = false) => this.Start(entry, SourceSite.Of(site), inline, promise);
@@ -102,19 +102,33 @@ internal sealed class TaskTable(Session session)
     /// <summary>Returns whether <paramref name="task"/> is an async call run as part of its caller's task.</summary>
     public bool IsInline(Task task) => this.inlineTasks.Contains(task);
 
-    public void EnterInline(int task) => this.inlineDepth[task] = this.inlineDepth.GetValueOrDefault(task) + 1;
+    /// <summary>Task <paramref name="task"/> calls an async method and awaits it at once, at <paramref name="calledAt"/>: what that method records is its caller's, called from there.</summary>
+    public void EnterInline(int task, SourceSite? calledAt)
+    {
+        if (!this.inlineCalls.TryGetValue(task, out var calls))
+        {
+            calls = new Stack<SourceSite?>();
+            this.inlineCalls.Add(task, calls);
+        }
 
+        var outer = calls.Count > 0 ? calls.Peek() : null;
+        calls.Push(calledAt is null ? outer : calledAt with { CalledFrom = SourceSite.Trim(outer, SourceSite.MaxCallers - 1) });
+    }
+
+    /// <summary>An async method awaited at once completes; false when the task had none running (its own body completes).</summary>
     public bool ExitInline(int task)
     {
-        var depth = this.inlineDepth.GetValueOrDefault(task);
-        if (depth == 0)
+        if (!this.inlineCalls.TryGetValue(task, out var calls) || calls.Count == 0)
         {
             return false;
         }
 
-        this.inlineDepth[task] = depth - 1;
+        calls.Pop();
         return true;
     }
+
+    /// <summary>Gets where the code task <paramref name="task"/> runs now was called from, innermost call first, when it runs in an async method its own code awaited at once; null in its own body.</summary>
+    public SourceSite? CallerOf(int task) => this.inlineCalls.TryGetValue(task, out var calls) && calls.Count > 0 ? calls.Peek() : null;
 
     /// <summary>Task <paramref name="id"/> finishes when <paramref name="inner"/> does, not when the task object it was started as does.</summary>
     public void LivesOn(int id, Task inner)

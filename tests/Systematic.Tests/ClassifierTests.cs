@@ -346,6 +346,24 @@ public sealed class ClassifierTests
     }
 
     [Fact]
+    public void ALockTakenInAnAsyncHelperIsPlacedAtTheCallsThatTookItInOppositeOrders()
+    {
+        // Transfer(from, to) { var a = await LockAsync(from); /* 42 */ var b = await LockAsync(to); /* 43 */ }, each LockAsync waiting at line 36.
+        var log = new LogBuilder();
+        var (a, b) = (log.Lock("locks[a]"), log.Lock("locks[b]"));
+        var (t1, t2) = (log.Task("Transfer#1"), log.Task("Transfer#2"));
+        log.InHelperCalledAt(42).Acquire(t1, a, 36).InHelperCalledAt(42).Acquire(t2, b, 36)
+            .InHelperCalledAt(43).Wait(t1, b, 36).InHelperCalledAt(43).Wait(t2, a, 36);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.LockOrderDeadlock, diagnosis.Kind);
+        Assert.Contains("waits at Code.cs:36 via Code.cs:43 for `locks[", diagnosis.Sentence, StringComparison.Ordinal);
+        Assert.All(diagnosis.Holdings, h => Assert.Equal(42, h.Site!.CalledFrom!.Line));
+        Assert.All(diagnosis.Cycle, l => Assert.Equal("Code.cs:36 via Code.cs:43", l.Site!.Described));
+    }
+
+    [Fact]
     public void AFailedAssertionKeepsItsExpectedAndActualValuesAndIsPlacedInTheTestNotInTheAssertionLibrary()
     {
         var test = Path.Combine(Path.GetTempPath(), $"CounterTests-{Guid.NewGuid():N}.cs");
@@ -412,6 +430,8 @@ public sealed class ClassifierTests
 /// <summary>Builds an iteration's log by hand: tasks, resources and events in order, every site at Code.cs.</summary>
 internal sealed class LogBuilder
 {
+    private int? calledAt;
+
     private readonly List<TaskInfo> tasks = [new(1, "Tests.TheTest", null, 0, false)];
     private readonly List<ResourceInfo> resources = [];
     private readonly List<RecordedEvent> events = [];
@@ -488,9 +508,19 @@ internal sealed class LogBuilder
         return last?.Count ?? this.resources[resource - 1].Initial;
     }
 
+    /// <summary>Records the next event inside an async helper (<c>Tests.Code.LockAsync</c>) its caller awaited at once on line <paramref name="calledAt"/>.</summary>
+    public LogBuilder InHelperCalledAt(int calledAt)
+    {
+        this.calledAt = calledAt;
+        return this;
+    }
+
     private LogBuilder Add(EventKind kind, int task, int resource, int line, int count = -1, IReadOnlyList<int>? targets = null)
     {
-        var site = line > 0 ? new SourceSite("Code.cs", line, "Tests.Code") : null;
+        var site = line <= 0 ? null
+            : this.calledAt is { } at ? new SourceSite("Code.cs", line, "Tests.Code.LockAsync") { CalledFrom = new SourceSite("Code.cs", at, "Tests.Code.Transfer") }
+            : new SourceSite("Code.cs", line, "Tests.Code");
+        this.calledAt = null;
         this.events.Add(new RecordedEvent(this.events.Count + 1, kind, task, resource, site, count, 1, targets));
         return this;
     }

@@ -33,11 +33,12 @@ public sealed class UserCodeTests
         { "RecursiveFactoryBuggy", FailureKind.SelfDeadlock },
         { "StoredCallbackBuggy", FailureKind.SelfDeadlock },
         { "NestedWorkItemBuggy", FailureKind.SelfDeadlock },
+        { "KeyedTransferBuggy", FailureKind.LockOrderDeadlock },
     };
 
     public static TheoryData<string> Fixed => new()
     {
-        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed", "CopyWhileFaxingFixed", "PulseInsteadOfPulseAllFixed", "SlotUnderMutexFixed", "LeftoverJobUndeclared", "RecursiveFactoryFixed", "StoredCallbackFixed", "NestedWorkItemFixed",
+        "PooledConnectionLeakFixed", "TransferCycleFixed", "EventBusReentryFixed", "RateLimiterTimeoutFixed", "WorkQueueDeadlockFixed", "DiningPhilosophersFixed", "ReindexWhileWritingFixed", "CopyWhileFaxingFixed", "PulseInsteadOfPulseAllFixed", "SlotUnderMutexFixed", "LeftoverJobUndeclared", "RecursiveFactoryFixed", "StoredCallbackFixed", "NestedWorkItemFixed", "KeyedTransferFixed",
     };
 
     [Fact]
@@ -97,6 +98,23 @@ public sealed class UserCodeTests
     }
 
     [Fact]
+    public void LocksTakenThroughAnAsyncHelperArePlacedAtTheCallsThatTookThemInOppositeOrders()
+    {
+        var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "KeyedTransferBuggy");
+        var source = File.ReadAllLines(Path.Combine(Paths.RepoRoot, "tests", "Samples.UserCode", "KeyedLocks.cs"));
+        int Line(string text) => Array.FindIndex(source, l => l.Contains(text, StringComparison.Ordinal)) + 1;
+
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 1000, Seed = 3_000_017 }).Run(test, Paths.NewTempDir("keyed"));
+
+        Assert.Equal(FailureKind.LockOrderDeadlock, outcome.Kind);
+        var wait = $"KeyedLocks.cs:{Line("await gate.WaitAsync();")}";
+        var sentence = outcome.Diagnosis!.Sentence;
+        Assert.Contains($"waits at {wait} via KeyedLocks.cs:{Line("var destination = await LockAsync(to);")} for `", sentence, StringComparison.Ordinal);
+        Assert.All(outcome.Diagnosis.Holdings, h => Assert.Equal(Line("var source = await LockAsync(from);"), h.Site!.CalledFrom!.Line));
+        Assert.Contains($"{wait} via KeyedLocks.cs:{Line("var source = await LockAsync(from);")}", File.ReadAllText(Path.Combine(outcome.ReportDir!, "report.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ALostWakeUpNamesTheMonitorEveryWaiterAndThePulseThatWokeTheWrongOne()
     {
         var test = Prepared.Value.Assembly.Tests.Single(t => t.ShortName == "PulseInsteadOfPulseAllBuggy");
@@ -124,7 +142,7 @@ public sealed class UserCodeTests
 
         Assert.Equal(FailureKind.SelfDeadlock, outcome.Kind);
         Assert.Equal([resource], outcome.Diagnosis!.Resources);
-        Assert.Matches($"holds `{System.Text.RegularExpressions.Regex.Escape(resource)}` \\(taken at Reentry\\.cs:\\d+\\) and awaits work in which `[^`]+` waits at Reentry\\.cs:\\d+ for that same", outcome.Diagnosis.Sentence);
+        Assert.Matches($"holds `{System.Text.RegularExpressions.Regex.Escape(resource)}` \\(taken at Reentry\\.cs:\\d+( via Reentry\\.cs:\\d+)*\\) and awaits work in which `[^`]+` waits at Reentry\\.cs:\\d+( via Reentry\\.cs:\\d+)* for that same", outcome.Diagnosis.Sentence);
     }
 
     [Theory]
