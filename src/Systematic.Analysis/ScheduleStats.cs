@@ -85,7 +85,7 @@ internal sealed record ScheduleStats(int Steps, int Switches, int Preemptions)
 
     private static string Resource(LogView view, RecordedEvent e) => e.Resource > 0 ? $"`{view.ResourceName(e.Resource)}`" : "?";
 
-    private static string At(RecordedEvent e) => e.Site is { } site ? $" at {site.Short}" : "";
+    private static string At(RecordedEvent e) => e.Site is { } site ? $" at {site.Described}" : "";
 
     private static string Done(LogView view, RecordedEvent? e) => e is null ? "it starts" : e.Kind switch
     {

@@ -91,6 +91,28 @@ public sealed class ReportFormatTests
     }
 
     [Fact]
+    public void AFailureOnlyTheTestRunnerCanReplaySaysSoOutsideTheCommandsAndOffersNoDebuggerFlag()
+    {
+        var (summary, failures) = HostileDocuments();
+        var name = failures.Keys.Single();
+        var replay = FailureReport.RunnerCommands("/r/Run/T", "Shop.Tests.T", "the body is a delegate");
+        failures[name] = failures[name] with { Replay = replay, MinimalReplay = FailureReport.RunnerCommands("/r/Run/T/minimal.trace", "Shop.Tests.T", "the body is a delegate") };
+
+        var markdown = FailureMarkdown.Render(failures[name], null);
+        var html = HtmlReport.Render(summary, failures);
+        var junit = JUnitReport.Render(summary, failures);
+
+        Assert.Null(replay.Coyote);
+        var blocks = markdown.Split("```").Where((_, i) => i % 2 == 1).ToList();
+        Assert.Contains(blocks, b => b.Contains("SYSTEMATIC_REPLAY=/r/Run/T dotnet test --filter \"FullyQualifiedName=Shop.Tests.T\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(blocks, b => b.Contains("not available", StringComparison.Ordinal) || b.Contains("delegate", StringComparison.Ordinal));
+        Assert.Contains("Stock Coyote cannot replay it: the body is a delegate.", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("--break", markdown, StringComparison.Ordinal);
+        Assert.Contains("<p>Stock Coyote cannot replay it: the body is a delegate.</p>", html, StringComparison.Ordinal);
+        Assert.Contains("Stock Coyote: cannot replay it (the body is a delegate)", junit, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReportHtmlShowsTheMinimalScheduleWithItsPreemptionsBeforeTheScheduleFound()
     {
         var (summary, failures) = AbbaDocuments();

@@ -24,7 +24,7 @@ public sealed class ReportTests(CatalogFixture catalog)
         Assert.Contains($"NoFinally.cs:{line}", failure.Sentence, StringComparison.Ordinal);
         Assert.StartsWith("# Leak:", markdown, StringComparison.Ordinal);
         Assert.Contains("## Timeline", markdown, StringComparison.Ordinal);
-        Assert.Contains(failure.Replay.Coyote, markdown, StringComparison.Ordinal);
+        Assert.Contains(failure.Replay.Coyote!, markdown, StringComparison.Ordinal);
     }
 
     [Fact]

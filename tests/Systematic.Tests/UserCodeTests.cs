@@ -163,7 +163,7 @@ public sealed class UserCodeTests
         // The schedule was built from the plan: both replays build it again from the plan file.
         Assert.True(File.Exists(Path.Combine(outcome.ReportDir!, FailureReport.PlanFile)));
         Assert.True(Replayer.Replay(outcome.ReportDir!).Reproduced);
-        var stock = FailureReport.Read(outcome.ReportDir!).Replay.Coyote;
+        var stock = FailureReport.Read(outcome.ReportDir!).Replay.Coyote!;
         Assert.StartsWith(Recording.DirectedPlan.Variable + "=", stock, StringComparison.Ordinal);
         var (exit, output) = Shell(stock);
         Assert.True(exit == 2 && output.Contains("Reproduced 1 bug", StringComparison.Ordinal), $"`{stock}` exited {exit}: {output}");

@@ -89,7 +89,13 @@ internal sealed record FailureDocument
 }
 
 /// <summary>Exact commands that replay a failure.</summary>
-internal sealed record ReplayCommands(string Systematic, string Coyote);
+/// <param name="Systematic">Systematic's command; for a test only its test runner can run, that test run again with the folder to replay.</param>
+/// <param name="Coyote">Stock Coyote's command, or null when stock Coyote cannot run the test (<see cref="NoCoyoteBecause"/> says why).</param>
+internal sealed record ReplayCommands(string Systematic, string? Coyote)
+{
+    /// <summary>Gets why stock Coyote cannot replay the failure, when it cannot.</summary>
+    public string? NoCoyoteBecause { get; init; }
+}
 
 /// <summary>A recorded iteration as stored in <c>failure.json</c>.</summary>
 internal sealed record LogDocument(IReadOnlyList<TaskInfo> Tasks, IReadOnlyList<ResourceInfo> Resources, IReadOnlyList<RecordedEvent> Events, int Dropped)

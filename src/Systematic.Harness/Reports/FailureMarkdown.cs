@@ -170,17 +170,26 @@ internal static class FailureMarkdown
         if (f.MinimalReplay is { } minimalReplay)
         {
             md.AppendLine("Replay the minimal schedule:").AppendLine();
-            md.AppendLine(Markdown.Block(minimalReplay.Systematic + "\n" + minimalReplay.Coyote, "bash")).AppendLine();
+            md.AppendLine(Markdown.Block(minimalReplay.Coyote is { } stock ? minimalReplay.Systematic + "\n" + stock : minimalReplay.Systematic, "bash")).AppendLine();
         }
     }
 
     private static void AppendReplay(StringBuilder md, ReplayCommands replay)
     {
         md.AppendLine("## Replay").AppendLine();
+        if (replay.Coyote is not { } stock)
+        {
+            // Only the test runner can run this test: it replays when run again with the folder (under a debugger, it stops at the failure).
+            md.AppendLine("Run the test again with this failure to replay (run it under a debugger to stop at the failure):").AppendLine();
+            md.AppendLine(Markdown.Block(replay.Systematic, "bash")).AppendLine();
+            md.Append("Stock Coyote cannot replay it: ").Append(replay.NoCoyoteBecause ?? "it cannot run this test").AppendLine(".").AppendLine();
+            return;
+        }
+
         md.AppendLine("With Systematic (re-runs the schedule and checks the same failure happens again; add `--break` to stop in a debugger):").AppendLine();
         md.AppendLine(Markdown.Block(replay.Systematic, "bash")).AppendLine();
         md.AppendLine("With stock Coyote, on the instrumented copy that ran:").AppendLine();
-        md.AppendLine(Markdown.Block(replay.Coyote, "bash")).AppendLine();
+        md.AppendLine(Markdown.Block(stock, "bash")).AppendLine();
     }
 
     /// <summary>A Mermaid timeline and the table of the last <see cref="MaxTimelineEvents"/> events.</summary>

@@ -149,7 +149,10 @@ internal static class FailureReport
     /// <summary>The replay of a test only its test runner can run: the test, run again with the folder to replay; no stock Coyote command, and why.</summary>
     public static ReplayCommands RunnerCommands(string folder, string test, string why) => new(
         $"{ReplayVariable}={Quote(folder)} dotnet test --filter \"FullyQualifiedName={test}\"",
-        $"(not available: {why})");
+        null)
+    {
+        NoCoyoteBecause = why,
+    };
 
     private static string Preemptions(int count) => BoundedCoverage.Preemptions(count);
 

@@ -105,10 +105,15 @@ internal static class HtmlReport
             html.Append("</ul>\n");
         }
 
-        html.Append("<h3>Replay</h3>\n<pre>").Append(E(failure.Replay.Systematic)).Append('\n').Append(E(failure.Replay.Coyote)).Append("</pre>\n");
+        html.Append("<h3>Replay</h3>\n<pre>").Append(E(failure.Replay.Systematic)).Append(failure.Replay.Coyote is { } stock ? "\n" + E(stock) : "").Append("</pre>\n");
+        if (failure.Replay.NoCoyoteBecause is { } why)
+        {
+            html.Append("<p>Stock Coyote cannot replay it: ").Append(E(why)).Append(".</p>\n");
+        }
+
         if (failure.MinimalReplay is { } minimalReplay)
         {
-            html.Append("<p>The minimal schedule:</p>\n<pre>").Append(E(minimalReplay.Systematic)).Append('\n').Append(E(minimalReplay.Coyote)).Append("</pre>\n");
+            html.Append("<p>The minimal schedule:</p>\n<pre>").Append(E(minimalReplay.Systematic)).Append(minimalReplay.Coyote is { } minimalStock ? "\n" + E(minimalStock) : "").Append("</pre>\n");
         }
 
         html.Append("</section>\n");

@@ -68,7 +68,7 @@ internal static class JUnitReport
         if (failure is not null)
         {
             text.Append("Replay: ").AppendLine(failure.Replay.Systematic);
-            text.Append("Stock Coyote: ").AppendLine(failure.Replay.Coyote);
+            text.Append("Stock Coyote: ").AppendLine(failure.Replay.Coyote ?? $"cannot replay it ({failure.Replay.NoCoyoteBecause})");
         }
 
         if (test.ReportDir is { } dir)
