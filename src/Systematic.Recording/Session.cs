@@ -81,8 +81,14 @@ internal sealed class Session
 
         if (site is not null && this.Tasks.CallerOf(task) is { } caller)
         {
-            // In an async helper its caller awaits at once: where the helper was called says which use this is.
-            site = site with { CalledFrom = caller };
+            // In an async helper its caller awaits at once: where the helper was called says which use this is. A step
+            // already placed at that call (inside a hidden wrapper, AsyncProbes.EnterCallerSite) is not placed there twice.
+            while (caller is not null && caller.Key == site.Key)
+            {
+                caller = caller.CalledFrom;
+            }
+
+            site = caller is null ? site : site with { CalledFrom = caller };
         }
 
         var e = new RecordedEvent(this.Log.NextSeq, kind, task, resource, site, count, amount, awaited);
