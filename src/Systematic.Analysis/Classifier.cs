@@ -107,6 +107,7 @@ internal static class Classifier
     /// </summary>
     internal static string ExceptionText(string message)
     {
+        const string CoyoteUnhandled = "Unhandled exception. ";
         var lines = message.Split('\n')
             .Select(l => l.Trim())
             .TakeWhile(l => !l.StartsWith("at ", StringComparison.Ordinal) && !l.StartsWith("--- ", StringComparison.Ordinal))
@@ -114,6 +115,7 @@ internal static class Classifier
             .Take(6)
             .Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
         var text = string.Join("; ", lines);
+        text = text.StartsWith(CoyoteUnhandled, StringComparison.Ordinal) ? text[CoyoteUnhandled.Length..] : text;
         return text.Length > 600 ? text[..600] + "…" : text;
     }
 

@@ -382,7 +382,7 @@ public sealed class ClassifierTests
 
             Assert.Equal(FailureKind.UnhandledException, diagnosis.Kind);
             Assert.Equal(
-                $"An exception escaped the test: Unhandled exception. Xunit.Sdk.EqualException: Assert.Equal() Failure: Values differ; Expected: 2; Actual: 1 (thrown at {Path.GetFileName(test)}:12 in CounterTests.LostUpdate)",
+                $"An exception escaped the test: Xunit.Sdk.EqualException: Assert.Equal() Failure: Values differ; Expected: 2; Actual: 1 (thrown at {Path.GetFileName(test)}:12 in CounterTests.LostUpdate)",
                 diagnosis.Sentence);
             Assert.EndsWith("(thrown at EqualityAsserts.cs:102 in Assert.Equal[T])", Classifier.FromMessageOnly(message.Replace(test, "/elsewhere/CounterTests.cs", StringComparison.Ordinal)).Sentence, StringComparison.Ordinal);
         }
