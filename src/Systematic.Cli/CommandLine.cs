@@ -284,6 +284,41 @@ internal static class TestCommand
     {
         var session = new RunSession(options);
         var tests = session.Select(assemblies, out var prepared);
+        WritePrepared(prepared, output);
+        output.WriteLine($"Running {tests.Count} test(s): {How(options.Exploration)}.");
+        using var cancellation = new CancellationTokenSource();
+        var interrupt = Interrupter(output, cancellation);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            interrupt();
+        };
+        Console.CancelKeyPress += onCancel;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            interrupt();
+        });
+
+        var progress = new ProgressPrinter(output, tests.Count, options.Exploration.Timeout);
+        RunResult result;
+        try
+        {
+            result = session.Run(tests, prepared, progress.Report, progress.Done, cancellation.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        progress.Clear();
+        SummaryTable.Write(output, result);
+        return result.ExitCode;
+    }
+
+    /// <summary>Each prepared assembly: its tests, notes and closure, then what the doctor finds in it.</summary>
+    private static void WritePrepared(IReadOnlyList<PreparedAssembly> prepared, TextWriter output)
+    {
         foreach (var assembly in prepared)
         {
             output.WriteLine($"{Path.GetFileName(assembly.SourcePath)}: {assembly.Tests.Count} test(s)");
@@ -302,15 +337,19 @@ internal static class TestCommand
         {
             DoctorCommand.Summarize(assembly, output);
         }
+    }
 
-        var exploration = options.Exploration;
-        var how = exploration.PreemptionBound is { } bound
+    /// <summary>How each test is explored: the bounded search, or the iterations, strategy and seed.</summary>
+    private static string How(ExplorationOptions exploration) =>
+        exploration.PreemptionBound is { } bound
             ? $"every schedule with at most {BoundedCoverage.Preemptions((int)bound)}, {exploration.Iterations:N0} at most each"
             : $"{exploration.Iterations} iterations each, strategy {exploration.Strategy ?? "portfolio"}{(exploration.Seed is { } s ? $", seed {s}" : "")}";
-        output.WriteLine($"Running {tests.Count} test(s): {how}.");
-        using var cancellation = new CancellationTokenSource();
+
+    /// <summary>What Ctrl-C or SIGTERM does: the first finishes the current test's reports, the second exits at once.</summary>
+    private static Action Interrupter(TextWriter output, CancellationTokenSource cancellation)
+    {
         var interrupts = 0;
-        void Interrupt()
+        return () =>
         {
             if (Interlocked.Increment(ref interrupts) > 1)
             {
@@ -320,37 +359,9 @@ internal static class TestCommand
 
             output.WriteLine("Interrupted: finishing the current test's reports (Ctrl-C again to exit at once)...");
             cancellation.Cancel();
-        }
-
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            Interrupt();
         };
-        Console.CancelKeyPress += onCancel;
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            Interrupt();
-        });
-
-        var progress = new ProgressPrinter(output, tests.Count, options.Exploration.Timeout);
-        RunResult result;
-        try
-        {
-            result = session.Run(tests, prepared, progress.Report, progress.Done, cancellation.Token);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
-
-        progress.Clear();
-        SummaryTable.Write(output, result);
-        return result.ExitCode;
     }
 }
-
 /// <summary><c>systematic list</c>.</summary>
 internal static class ListCommand
 {

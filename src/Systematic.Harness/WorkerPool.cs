@@ -152,37 +152,41 @@ internal sealed class WorkerPool : IDisposable
 
             var clock = Stopwatch.StartNew();
             var request = new WorkRequest(test.Assembly.Path, test.Assembly.SourcePath, test.Name, runDir, options, replayTool);
-            try
-            {
-                this.process.StandardInput.WriteLine(WorkerProtocol.Write(request));
-                this.process.StandardInput.Flush();
-            }
-            catch (IOException)
+            if (!this.Send(request))
             {
                 return (this.Crashed(test, options, clock), false);
             }
 
+            return this.Await(test, options, progress, clock, cancellation);
+        }
+
+        /// <summary>Writes the request to the worker's input; false when the worker is gone.</summary>
+        private bool Send(WorkRequest request)
+        {
+            try
+            {
+                this.process.StandardInput.WriteLine(WorkerProtocol.Write(request));
+                this.process.StandardInput.Flush();
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>Reads the worker's lines until its result, its end or the end of the test's budget; asks it to stop on cancellation.</summary>
+        private (TestOutcome Outcome, bool Reusable) Await(TestCase test, ExplorationOptions options, Action<ExplorationProgress>? progress, Stopwatch clock, CancellationToken cancellation)
+        {
             var budget = options.WorkerBudget;
             var interrupted = false;
             while (true)
             {
                 if (this.lines.TryTake(out var line, 200, CancellationToken.None))
                 {
-                    if (line.StartsWith(WorkerProtocol.ProgressPrefix, StringComparison.Ordinal) &&
-                        long.TryParse(line.AsSpan(WorkerProtocol.ProgressPrefix.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var iterations))
+                    if (this.Read(line, interrupted, test, options, progress, clock) is { } answer)
                     {
-                        progress?.Invoke(new ExplorationProgress(test.Name, iterations, clock.Elapsed));
-                    }
-                    else if (line.StartsWith(WorkerProtocol.ResultPrefix, StringComparison.Ordinal))
-                    {
-                        try
-                        {
-                            return (WorkerProtocol.ReadResult(line), !interrupted);
-                        }
-                        catch (JsonException)
-                        {
-                            return (this.Crashed(test, options, clock), false);
-                        }
+                        return answer;
                     }
 
                     continue;
@@ -206,6 +210,31 @@ internal sealed class WorkerPool : IDisposable
                     return (Failed(test, FailureKind.Hang, clock.Elapsed, options,
                         $"The test did not finish within its budget of {budget.TotalSeconds:0} s (it may spin without a scheduling point or block on something Coyote does not control): its worker was stopped."), false);
                 }
+            }
+        }
+
+        /// <summary>Reports a progress line; returns the outcome a result line carries (reusable unless the worker was interrupted), else null.</summary>
+        private (TestOutcome Outcome, bool Reusable)? Read(string line, bool interrupted, TestCase test, ExplorationOptions options, Action<ExplorationProgress>? progress, Stopwatch clock)
+        {
+            if (line.StartsWith(WorkerProtocol.ProgressPrefix, StringComparison.Ordinal) &&
+                long.TryParse(line.AsSpan(WorkerProtocol.ProgressPrefix.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var iterations))
+            {
+                progress?.Invoke(new ExplorationProgress(test.Name, iterations, clock.Elapsed));
+                return null;
+            }
+
+            if (!line.StartsWith(WorkerProtocol.ResultPrefix, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            try
+            {
+                return (WorkerProtocol.ReadResult(line), !interrupted);
+            }
+            catch (JsonException)
+            {
+                return (this.Crashed(test, options, clock), false);
             }
         }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Systematic.Analysis;
 using Systematic.Harness.Reports;
 using Systematic.Harness;
 using Systematic.Harness.Preparation;
@@ -75,21 +76,7 @@ internal static class Exploration
 
     private static string Explored(TestCase test, ExplorationOptions options, string reports, Action<string> output, CancellationToken cancellation)
     {
-        TestOutcome outcome;
-        var run = RunFolderOf(reports);
-        try
-        {
-            outcome = new TestRunner(options).Run(test, run.Dir, cancellation);
-        }
-        catch (HarnessException e)
-        {
-            throw new SystematicFailureException($"Systematic cannot explore {test.Name}: {e.Message}", e);
-        }
-        finally
-        {
-            Settle(reports, run);
-        }
-
+        var outcome = Explore(test, options, reports, cancellation);
         var how = outcome.Bounded is { } bounded ? bounded.Statement : $"{outcome.Iterations.ToString("N0", CultureInfo.InvariantCulture)} iteration(s)";
         var summary = $"Systematic: {how}; strategy {outcome.Strategy}, seed {outcome.Seed}, {outcome.Elapsed.TotalSeconds:0.00} s.";
         output(summary);
@@ -113,12 +100,9 @@ internal static class Exploration
 
         if (outcome.Outcome == Outcome.Bug && diagnosis is not null)
         {
-            var expected = test.Expected is { } kind ? $" (expected a {kind})" : "";
-            var message = $"{outcome.Kind}: {diagnosis.Sentence}{expected}{Environment.NewLine}" +
-                $"Failure folder: {outcome.ReportDir} (report.md, {FailureReport.TraceFile}{(outcome.Minimal is { } minimal ? ", " + minimal.Trace : "")}){Environment.NewLine}" +
-                $"Found at iteration {outcome.FirstBugIteration} with strategy {outcome.Strategy}, seed {outcome.Seed}. Replay it: `{FailureReport.ReplayOf(test, outcome.ReportDir!, Path.Combine(outcome.ReportDir!, FailureReport.TraceFile)).Systematic}`, or run this test under a debugger.";
+            var failure = Failure(test, outcome, diagnosis);
             output($"Systematic: {outcome.Kind} at iteration {outcome.FirstBugIteration}; failure folder {outcome.ReportDir}");
-            throw new SystematicFailureException(message) { Kind = outcome.Kind ?? FailureKind.None, Diagnosis = diagnosis.Sentence, Folder = outcome.ReportDir };
+            throw failure;
         }
 
         if (test.Expected is { } missed)
@@ -127,6 +111,34 @@ internal static class Exploration
         }
 
         return summary;
+    }
+
+    /// <summary>Runs the exploration into the run folder of <paramref name="reports"/>, settling that folder however it ends.</summary>
+    private static TestOutcome Explore(TestCase test, ExplorationOptions options, string reports, CancellationToken cancellation)
+    {
+        var run = RunFolderOf(reports);
+        try
+        {
+            return new TestRunner(options).Run(test, run.Dir, cancellation);
+        }
+        catch (HarnessException e)
+        {
+            throw new SystematicFailureException($"Systematic cannot explore {test.Name}: {e.Message}", e);
+        }
+        finally
+        {
+            Settle(reports, run);
+        }
+    }
+
+    /// <summary>The failure the test fails with: the kind and diagnosis, the failure folder, where it was found and how to replay it.</summary>
+    private static SystematicFailureException Failure(TestCase test, TestOutcome outcome, Diagnosis diagnosis)
+    {
+        var expected = test.Expected is { } kind ? $" (expected a {kind})" : "";
+        var message = $"{outcome.Kind}: {diagnosis.Sentence}{expected}{Environment.NewLine}" +
+            $"Failure folder: {outcome.ReportDir} (report.md, {FailureReport.TraceFile}{(outcome.Minimal is { } minimal ? ", " + minimal.Trace : "")}){Environment.NewLine}" +
+            $"Found at iteration {outcome.FirstBugIteration} with strategy {outcome.Strategy}, seed {outcome.Seed}. Replay it: `{FailureReport.ReplayOf(test, outcome.ReportDir!, Path.Combine(outcome.ReportDir!, FailureReport.TraceFile)).Systematic}`, or run this test under a debugger.";
+        return new SystematicFailureException(message) { Kind = outcome.Kind ?? FailureKind.None, Diagnosis = diagnosis.Sentence, Folder = outcome.ReportDir };
     }
 
     private static string Replayed(TestCase test, string path, Action<string> output)

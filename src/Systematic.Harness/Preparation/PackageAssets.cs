@@ -16,71 +16,94 @@ internal sealed record PackageAssets(IReadOnlyDictionary<string, string> CacheFi
         var found = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var packages = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var result = new PackageAssets(found, packages);
-        var deps = Path.ChangeExtension(Path.GetFullPath(assembly), ".deps.json");
-        if (!File.Exists(deps))
+        using var document = DepsDocument(assembly);
+        if (document is null || !TryRuntimeTarget(document.RootElement, out var target, out var libraries))
         {
             return result;
         }
 
-        JsonDocument document;
-        try
+        var roots = PackageRoots(assembly);
+        foreach (var library in target.EnumerateObject())
         {
-            document = JsonDocument.Parse(File.ReadAllText(deps));
-        }
-        catch (JsonException)
-        {
-            return result;
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (!root.TryGetProperty("targets", out var targets) || !root.TryGetProperty("libraries", out var libraries) || targets.ValueKind != JsonValueKind.Object)
+            if (RuntimeAssets(library, libraries) is var (runtime, packagePath))
             {
-                return result;
-            }
-
-            var roots = PackageRoots(assembly);
-            var target = root.TryGetProperty("runtimeTarget", out var rt) && rt.TryGetProperty("name", out var n) && n.GetString() is { } name && targets.TryGetProperty(name, out var t)
-                ? t
-                : targets.EnumerateObject().Select(p => p.Value).FirstOrDefault();
-            if (target.ValueKind != JsonValueKind.Object)
-            {
-                return result;
-            }
-
-            foreach (var library in target.EnumerateObject())
-            {
-                if (!library.Value.TryGetProperty("runtime", out var runtime) || runtime.ValueKind != JsonValueKind.Object ||
-                    !libraries.TryGetProperty(library.Name, out var info) || !info.TryGetProperty("type", out var type) || type.GetString() != "package")
-                {
-                    continue;
-                }
-
-                var packagePath = info.TryGetProperty("path", out var p) && p.GetString() is { } relative ? relative : library.Name.ToLowerInvariant();
-                foreach (var asset in runtime.EnumerateObject())
-                {
-                    var assemblyName = Path.GetFileNameWithoutExtension(asset.Name);
-                    packages.Add(assemblyName);
-                    if (found.ContainsKey(assemblyName))
-                    {
-                        continue;
-                    }
-
-                    foreach (var packageRoot in roots)
-                    {
-                        var file = Path.Combine(packageRoot, packagePath, asset.Name);
-                        if (File.Exists(file))
-                        {
-                            found[assemblyName] = file;
-                            break;
-                        }
-                    }
-                }
+                Find(runtime, packagePath, roots, found, packages);
             }
         }
 
         return result;
+    }
+
+    /// <summary>The test assembly's deps.json, or null when it has none or it is not JSON.</summary>
+    private static JsonDocument? DepsDocument(string assembly)
+    {
+        var deps = Path.ChangeExtension(Path.GetFullPath(assembly), ".deps.json");
+        if (!File.Exists(deps))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllText(deps));
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The target the app runs on (its runtimeTarget, else the first) and the libraries section.</summary>
+    private static bool TryRuntimeTarget(JsonElement root, out JsonElement target, out JsonElement libraries)
+    {
+        target = default;
+        libraries = default;
+        if (!root.TryGetProperty("targets", out var targets) || !root.TryGetProperty("libraries", out libraries) || targets.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        target = root.TryGetProperty("runtimeTarget", out var rt) && rt.TryGetProperty("name", out var n) && n.GetString() is { } name && targets.TryGetProperty(name, out var t)
+            ? t
+            : targets.EnumerateObject().Select(p => p.Value).FirstOrDefault();
+        return target.ValueKind == JsonValueKind.Object;
+    }
+
+    /// <summary>A package library's runtime assets and its folder under a package root, or null for a project or one without runtime assets.</summary>
+    private static (JsonElement Runtime, string PackagePath)? RuntimeAssets(JsonProperty library, JsonElement libraries)
+    {
+        if (!library.Value.TryGetProperty("runtime", out var runtime) || runtime.ValueKind != JsonValueKind.Object ||
+            !libraries.TryGetProperty(library.Name, out var info) || !info.TryGetProperty("type", out var type) || type.GetString() != "package")
+        {
+            return null;
+        }
+
+        var packagePath = info.TryGetProperty("path", out var p) && p.GetString() is { } relative ? relative : library.Name.ToLowerInvariant();
+        return (runtime, packagePath);
+    }
+
+    /// <summary>Notes each runtime asset as a package assembly and, the first time, finds its file in the first package root that has it.</summary>
+    private static void Find(JsonElement runtime, string packagePath, List<string> roots, Dictionary<string, string> found, HashSet<string> packages)
+    {
+        foreach (var asset in runtime.EnumerateObject())
+        {
+            var assemblyName = Path.GetFileNameWithoutExtension(asset.Name);
+            packages.Add(assemblyName);
+            if (found.ContainsKey(assemblyName))
+            {
+                continue;
+            }
+
+            foreach (var packageRoot in roots)
+            {
+                var file = Path.Combine(packageRoot, packagePath, asset.Name);
+                if (File.Exists(file))
+                {
+                    found[assemblyName] = file;
+                    break;
+                }
+            }
+        }
     }
 
     /// <summary>The package folders, in the order the host probes them: the app's runtimeconfig.dev.json, NUGET_PACKAGES, the user's cache, fallback folders.</summary>

@@ -54,40 +54,14 @@ internal static class PreparedCopy
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(folder)!);
             CopyDirectory(System.IO.Path.GetDirectoryName(source)!, scratch, cacheRoot);
-            // Like `dotnet publish`: every package assembly the tests may load, prepared or not, next to them.
-            foreach (var path in PackageAssets.Read(source).CacheFiles.Values)
-            {
-                if (!File.Exists(System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(path))))
-                {
-                    CopyAssembly(path, scratch);
-                }
-            }
-
+            CopyPackageAssemblies(source, scratch);
             var final = Rewrite(scratch, decisions);
-            foreach (var shared in new[] { typeof(Recorder).Assembly, typeof(FailureKind).Assembly })
-            {
-                File.Copy(shared.Location, System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(shared.Location)), overwrite: true);
-            }
-
+            CopySharedAssemblies(scratch);
             var primitives = Primitives(source);
-            if (primitives.Check(final.Where(d => d.Path is not null).Select(d => System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(d.Path!))).Where(File.Exists)) is { Count: > 0 } problems)
-            {
-                throw new HarnessException(problems[0] + (problems.Count > 1 ? $" ({problems.Count - 1} more mistake(s) in the declarations)" : ""));
-            }
-
+            CheckDeclarations(primitives, scratch, final);
             final = Instrument(scratch, final, primitives);
             DependencyManifest.Complete(System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(source)));
-            var manifest = PreparationManifest.Describe(scratch, source, final);
-            AtomicFile.Write(System.IO.Path.Combine(scratch, ManifestFile), JsonSerializer.Serialize(manifest, Json.Options));
-            try
-            {
-                Directory.Move(scratch, folder);
-            }
-            catch (IOException) when (File.Exists(System.IO.Path.Combine(folder, ManifestFile)))
-            {
-                // Another run prepared the same copy first: use theirs.
-            }
-
+            MoveIntoPlace(scratch, folder, PreparationManifest.Describe(scratch, source, final));
             return (final, clock.Elapsed);
         }
         catch (UnauthorizedAccessException e)
@@ -100,6 +74,50 @@ internal static class PreparedCopy
             {
                 Discard(scratch);
             }
+        }
+    }
+
+    /// <summary>Like <c>dotnet publish</c>: every package assembly the tests may load, prepared or not, next to them.</summary>
+    private static void CopyPackageAssemblies(string source, string scratch)
+    {
+        foreach (var path in PackageAssets.Read(source).CacheFiles.Values)
+        {
+            if (!File.Exists(System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(path))))
+            {
+                CopyAssembly(path, scratch);
+            }
+        }
+    }
+
+    /// <summary>Systematic's recorder and annotations, which the prepared assemblies load.</summary>
+    private static void CopySharedAssemblies(string scratch)
+    {
+        foreach (var shared in new[] { typeof(Recorder).Assembly, typeof(FailureKind).Assembly })
+        {
+            File.Copy(shared.Location, System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(shared.Location)), overwrite: true);
+        }
+    }
+
+    /// <summary>Stops the run on the first mistake in the declared primitives, counting the others.</summary>
+    private static void CheckDeclarations(PrimitiveTable primitives, string scratch, List<AssemblyDecision> final)
+    {
+        if (primitives.Check(final.Where(d => d.Path is not null).Select(d => System.IO.Path.Combine(scratch, System.IO.Path.GetFileName(d.Path!))).Where(File.Exists)) is { Count: > 0 } problems)
+        {
+            throw new HarnessException(problems[0] + (problems.Count > 1 ? $" ({problems.Count - 1} more mistake(s) in the declarations)" : ""));
+        }
+    }
+
+    /// <summary>Writes the manifest last, then moves the finished copy into place; another run's copy, moved first, is used instead.</summary>
+    private static void MoveIntoPlace(string scratch, string folder, PreparationManifest manifest)
+    {
+        AtomicFile.Write(System.IO.Path.Combine(scratch, ManifestFile), JsonSerializer.Serialize(manifest, Json.Options));
+        try
+        {
+            Directory.Move(scratch, folder);
+        }
+        catch (IOException) when (File.Exists(System.IO.Path.Combine(folder, ManifestFile)))
+        {
+            // Another run prepared the same copy first: use theirs.
         }
     }
 
@@ -136,31 +154,40 @@ internal static class PreparedCopy
                 Restore(scratch, set, withoutPdb);
                 foreach (var (culprit, reason) in rejected)
                 {
-                    var index = final.FindIndex(d => d.Name == culprit.Name);
-                    var pdb = System.IO.Path.Combine(scratch, culprit.Name + ".pdb");
-                    if (withoutPdb.Add(culprit.Name) && File.Exists(pdb))
-                    {
-                        File.Delete(pdb);
-                        final[index] = culprit with { Reason = $"{culprit.Reason}; without source lines, as Coyote's rewriter cannot read its PDB ({reason})", IsWarning = true };
-                        continue;
-                    }
-
-                    final[index] = culprit with { Action = PreparationAction.LeftAlone, Reason = $"Coyote's rewriter rejects it: {reason}", IsWarning = true };
+                    final[final.FindIndex(d => d.Name == culprit.Name)] = Rejected(scratch, culprit, reason, withoutPdb);
                 }
 
                 if (rejected.Count == 0)
                 {
-                    // Nothing alone fails: the set fails together. Leave every assembly but the tests uncontrolled rather than none.
-                    foreach (var d in set.Skip(1))
-                    {
-                        var index = final.FindIndex(x => x.Name == d.Name);
-                        final[index] = d with { Action = PreparationAction.LeftAlone, Reason = $"Coyote's rewriter failed on the set: {e.Message}", IsWarning = true };
-                    }
+                    LeaveAllButTheTestsAlone(final, set, e);
                 }
             }
         }
 
         throw new HarnessException($"Coyote's rewriter keeps failing on the assemblies of {System.IO.Path.GetFileName(decisions[0].Path)}.");
+    }
+
+    /// <summary>An assembly the rewriter rejects: tried again without its PDB the first time, left alone after.</summary>
+    private static AssemblyDecision Rejected(string scratch, AssemblyDecision culprit, string reason, HashSet<string> withoutPdb)
+    {
+        var pdb = System.IO.Path.Combine(scratch, culprit.Name + ".pdb");
+        if (withoutPdb.Add(culprit.Name) && File.Exists(pdb))
+        {
+            File.Delete(pdb);
+            return culprit with { Reason = $"{culprit.Reason}; without source lines, as Coyote's rewriter cannot read its PDB ({reason})", IsWarning = true };
+        }
+
+        return culprit with { Action = PreparationAction.LeftAlone, Reason = $"Coyote's rewriter rejects it: {reason}", IsWarning = true };
+    }
+
+    /// <summary>Nothing alone fails: the set fails together. Leave every assembly but the tests uncontrolled rather than none.</summary>
+    private static void LeaveAllButTheTestsAlone(List<AssemblyDecision> final, List<AssemblyDecision> set, RewriteException e)
+    {
+        foreach (var d in set.Skip(1))
+        {
+            var index = final.FindIndex(x => x.Name == d.Name);
+            final[index] = d with { Action = PreparationAction.LeftAlone, Reason = $"Coyote's rewriter failed on the set: {e.Message}", IsWarning = true };
+        }
     }
 
     /// <summary>

@@ -69,7 +69,15 @@ internal static class HtmlReport
             html.Append("<p>Then: ").Append(Sentence(consequence)).Append("</p>\n");
         }
 
-        // As in report.md: the schedule a person can follow first (the fewest preemptions, told one by one), then the one found.
+        AppendSchedules(html, failure);
+        AppendSourceLines(html, failure);
+        AppendReplay(html, failure);
+        html.Append("</section>\n");
+    }
+
+    /// <summary>As in report.md: the schedule a person can follow first (the fewest preemptions, told one by one), then the one found and its wait-for graph.</summary>
+    private static void AppendSchedules(StringBuilder html, FailureDocument failure)
+    {
         var minimalShown = failure.Minimal is not null && failure.MinimalLog is not null;
         if (failure.Minimal is { } least && failure.MinimalLog is { } minimal)
         {
@@ -91,20 +99,29 @@ internal static class HtmlReport
             html.Append("<h3>Schedule</h3>\n");
             AppendSchedule(html, failure);
         }
+    }
 
+    private static void AppendSourceLines(StringBuilder html, FailureDocument failure)
+    {
         var lines = FailureReport.SourceLines(failure);
-        if (lines.Count > 0)
+        if (lines.Count == 0)
         {
-            html.Append("<h3>Source lines</h3>\n<ul>");
-            foreach (var (site, code) in lines)
-            {
-                html.Append("<li><code>").Append(E($"{site.File}:{site.Line}")).Append("</code> in <code>").Append(E(site.Method)).Append("</code>")
-                    .Append(code is null ? "" : $": <code>{E(code.Trim())}</code>").Append("</li>");
-            }
-
-            html.Append("</ul>\n");
+            return;
         }
 
+        html.Append("<h3>Source lines</h3>\n<ul>");
+        foreach (var (site, code) in lines)
+        {
+            html.Append("<li><code>").Append(E($"{site.File}:{site.Line}")).Append("</code> in <code>").Append(E(site.Method)).Append("</code>")
+                .Append(code is null ? "" : $": <code>{E(code.Trim())}</code>").Append("</li>");
+        }
+
+        html.Append("</ul>\n");
+    }
+
+    /// <summary>The replay commands (Systematic's, and stock Coyote's or why there is none), then the minimal schedule's.</summary>
+    private static void AppendReplay(StringBuilder html, FailureDocument failure)
+    {
         html.Append("<h3>Replay</h3>\n<pre>").Append(E(failure.Replay.Systematic)).Append(failure.Replay.Coyote is { } stock ? "\n" + E(stock) : "").Append("</pre>\n");
         if (failure.Replay.NoCoyoteBecause is { } why)
         {
@@ -115,8 +132,6 @@ internal static class HtmlReport
         {
             html.Append("<p>The minimal schedule:</p>\n<pre>").Append(E(minimalReplay.Systematic)).Append(minimalReplay.Coyote is { } minimalStock ? "\n" + E(minimalStock) : "").Append("</pre>\n");
         }
-
-        html.Append("</section>\n");
     }
 
     /// <summary>What the schedule says about preemptions (exactly how many the failure needs, or at most) and the one-line narration of each.</summary>
@@ -158,12 +173,7 @@ internal static class HtmlReport
     /// <summary>One lane per task; acquire, wait, release and await marks along the step axis up to the failure.</summary>
     private static string Timeline(LogView view)
     {
-        var events = view.TimelineEvents().Where(e => e.Task > 0 && e.Kind is not (EventKind.TaskStart or EventKind.TaskEnd) || e.Kind == EventKind.TaskEnd).ToList();
-        if (events.Count > MaxTimelineEvents)
-        {
-            events = events.Skip(events.Count - MaxTimelineEvents).ToList();
-        }
-
+        var events = TimelineEvents(view);
         var lanes = events.Select(e => view.Logical(e.Task)).Distinct().ToList();
         var width = Math.Max(760, LabelWidth + (Math.Max(events.Count, 1) * StepWidth) + 20);
         var height = (lanes.Count * LaneHeight) + 40;
@@ -178,39 +188,57 @@ internal static class HtmlReport
 
         for (var i = 0; i < events.Count; i++)
         {
-            var e = events[i];
-            var lane = lanes.IndexOf(view.Logical(e.Task));
-            var x = LabelWidth + (i * StepWidth) + (StepWidth / 2);
-            var y = 20 + (lane * LaneHeight) + (LaneHeight / 2);
-            var resource = e.Resource > 0 ? view.ResourceName(e.Resource) : "";
-            var stillBlocked = e.Kind is EventKind.Wait or EventKind.WaitForPulse && view.State.Tasks.TryGetValue(e.Task, out var state) && !state.Ended && state.Blocked?.Seq == e.Seq;
-            var title = $"step {e.Seq}: {view.TaskName(e.Task)} {e.Kind.ToString().ToLowerInvariant()} {resource} at {LogView.Short(e.Site)}{(stillBlocked ? " (blocked at the failure)" : "")}";
-            svg.Append("<g class=\"mark ").Append(e.Kind.ToString().ToLowerInvariant()).Append(stillBlocked ? " failing-wait" : "").Append("\"><title>").Append(E(title)).Append("</title>");
-            svg.Append(e.Kind switch
-            {
-                EventKind.Acquire => $"<circle cx=\"{x}\" cy=\"{y}\" r=\"7\" fill=\"#2e7d32\"/>",
-                EventKind.Wait => stillBlocked ? $"<circle cx=\"{x}\" cy=\"{y}\" r=\"9\" fill=\"#c62828\" stroke=\"#7f0000\" stroke-width=\"2\"/>" : $"<circle cx=\"{x}\" cy=\"{y}\" r=\"7\" fill=\"#fff\" stroke=\"#ef6c00\" stroke-width=\"2\"/>",
-                EventKind.Release => $"<rect x=\"{x - 6}\" y=\"{y - 6}\" width=\"12\" height=\"12\" fill=\"#1565c0\"/>",
-                EventKind.Await => $"<polygon points=\"{x},{y - 7} {x + 7},{y} {x},{y + 7} {x - 7},{y}\" fill=\"#9e9e9e\"/>",
-                EventKind.OverRelease => $"<polygon points=\"{x},{y - 9} {x + 8},{y + 7} {x - 8},{y + 7}\" fill=\"#c62828\"/>",
-                EventKind.WaitForPulse => stillBlocked ? $"<circle cx=\"{x}\" cy=\"{y}\" r=\"9\" fill=\"#c62828\" stroke=\"#7f0000\" stroke-width=\"2\"/>" : $"<circle cx=\"{x}\" cy=\"{y}\" r=\"7\" fill=\"#fff\" stroke=\"#6a1b9a\" stroke-width=\"2\"/>",
-                EventKind.Pulse or EventKind.PulseAll => $"<path d=\"M{x - 7},{y} L{x},{y - 8} L{x + 7},{y} M{x - 7},{y + 6} L{x},{y - 2} L{x + 7},{y + 6}\" stroke=\"#6a1b9a\" stroke-width=\"2\" fill=\"none\"/>",
-                EventKind.TaskEnd => $"<line x1=\"{x}\" y1=\"{y - 8}\" x2=\"{x}\" y2=\"{y + 8}\" stroke=\"#333\" stroke-width=\"3\"/>",
-                _ => $"<text x=\"{x - 4}\" y=\"{y + 4}\" fill=\"#6a1b9a\">x</text>",
-            });
-            if (resource.Length > 0)
-            {
-                // Labels alternate above and below the lane so that neighbours do not overlap.
-                var labelY = i % 2 == 0 ? y - 12 : y + 20;
-                svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{labelY}\" text-anchor=\"middle\" fill=\"#555\">{E(Abbreviate(resource, 9))}</text>");
-            }
-
-            svg.Append("</g>");
+            AppendMark(svg, view, events[i], i, lanes.IndexOf(view.Logical(events[i].Task)));
         }
 
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth}\" y=\"{height - 6}\" fill=\"#777\">step →  (● acquire  ○ wait  ■ release  ◆ await  | end; red: blocked at the failure)</text></svg>");
         return svg.ToString();
     }
+
+    /// <summary>The events a timeline shows: the tasks' marks and ends, the last <see cref="MaxTimelineEvents"/> of them.</summary>
+    private static List<RecordedEvent> TimelineEvents(LogView view)
+    {
+        var events = view.TimelineEvents().Where(e => e.Task > 0 && e.Kind is not (EventKind.TaskStart or EventKind.TaskEnd) || e.Kind == EventKind.TaskEnd).ToList();
+        if (events.Count > MaxTimelineEvents)
+        {
+            events = events.Skip(events.Count - MaxTimelineEvents).ToList();
+        }
+
+        return events;
+    }
+
+    /// <summary>The mark of the <paramref name="i"/>th event on its lane, with its title and its resource's label.</summary>
+    private static void AppendMark(StringBuilder svg, LogView view, RecordedEvent e, int i, int lane)
+    {
+        var x = LabelWidth + (i * StepWidth) + (StepWidth / 2);
+        var y = 20 + (lane * LaneHeight) + (LaneHeight / 2);
+        var resource = e.Resource > 0 ? view.ResourceName(e.Resource) : "";
+        var stillBlocked = e.Kind is EventKind.Wait or EventKind.WaitForPulse && view.State.Tasks.TryGetValue(e.Task, out var state) && !state.Ended && state.Blocked?.Seq == e.Seq;
+        var title = $"step {e.Seq}: {view.TaskName(e.Task)} {e.Kind.ToString().ToLowerInvariant()} {resource} at {LogView.Short(e.Site)}{(stillBlocked ? " (blocked at the failure)" : "")}";
+        svg.Append("<g class=\"mark ").Append(e.Kind.ToString().ToLowerInvariant()).Append(stillBlocked ? " failing-wait" : "").Append("\"><title>").Append(E(title)).Append("</title>");
+        svg.Append(Shape(e.Kind, x, y, stillBlocked));
+        if (resource.Length > 0)
+        {
+            // Labels alternate above and below the lane so that neighbours do not overlap.
+            var labelY = i % 2 == 0 ? y - 12 : y + 20;
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{labelY}\" text-anchor=\"middle\" fill=\"#555\">{E(Abbreviate(resource, 9))}</text>");
+        }
+
+        svg.Append("</g>");
+    }
+
+    private static string Shape(EventKind kind, int x, int y, bool stillBlocked) => kind switch
+    {
+        EventKind.Acquire => $"<circle cx=\"{x}\" cy=\"{y}\" r=\"7\" fill=\"#2e7d32\"/>",
+        EventKind.Wait => stillBlocked ? $"<circle cx=\"{x}\" cy=\"{y}\" r=\"9\" fill=\"#c62828\" stroke=\"#7f0000\" stroke-width=\"2\"/>" : $"<circle cx=\"{x}\" cy=\"{y}\" r=\"7\" fill=\"#fff\" stroke=\"#ef6c00\" stroke-width=\"2\"/>",
+        EventKind.Release => $"<rect x=\"{x - 6}\" y=\"{y - 6}\" width=\"12\" height=\"12\" fill=\"#1565c0\"/>",
+        EventKind.Await => $"<polygon points=\"{x},{y - 7} {x + 7},{y} {x},{y + 7} {x - 7},{y}\" fill=\"#9e9e9e\"/>",
+        EventKind.OverRelease => $"<polygon points=\"{x},{y - 9} {x + 8},{y + 7} {x - 8},{y + 7}\" fill=\"#c62828\"/>",
+        EventKind.WaitForPulse => stillBlocked ? $"<circle cx=\"{x}\" cy=\"{y}\" r=\"9\" fill=\"#c62828\" stroke=\"#7f0000\" stroke-width=\"2\"/>" : $"<circle cx=\"{x}\" cy=\"{y}\" r=\"7\" fill=\"#fff\" stroke=\"#6a1b9a\" stroke-width=\"2\"/>",
+        EventKind.Pulse or EventKind.PulseAll => $"<path d=\"M{x - 7},{y} L{x},{y - 8} L{x + 7},{y} M{x - 7},{y + 6} L{x},{y - 2} L{x + 7},{y + 6}\" stroke=\"#6a1b9a\" stroke-width=\"2\" fill=\"none\"/>",
+        EventKind.TaskEnd => $"<line x1=\"{x}\" y1=\"{y - 8}\" x2=\"{x}\" y2=\"{y + 8}\" stroke=\"#333\" stroke-width=\"3\"/>",
+        _ => $"<text x=\"{x - 4}\" y=\"{y + 4}\" fill=\"#6a1b9a\">x</text>",
+    };
 
     /// <summary>Tasks and resources at the failure: waits-for edges from tasks to resources, held-by edges from resources to tasks; the cycle in red.</summary>
     private static string WaitForGraph(LogView view, FailureDocument failure)
