@@ -16,6 +16,9 @@ internal sealed record MinimalSchedule(string Trace, ScheduleStats Stats, long I
     /// <summary>Gets how many schedules with fewer preemptions were run (none had the failure).</summary>
     public long RunWithFewer { get; init; }
 
+    /// <summary>Gets the time the search for it took, in seconds (part of the test's time).</summary>
+    public double Seconds { get; init; }
+
     /// <summary>Gets whether no schedule with fewer preemptions has the failure: every one was run.</summary>
     public bool Minimal => this.SearchedBelow >= this.Stats.Preemptions;
 

@@ -321,7 +321,9 @@ internal sealed class TestRunner(ExplorationOptions options, Action<ExplorationP
         (MinimalSchedule Info, string Trace, IterationLog? Log)? minimal = null;
         if (this.Options.Minimize && !cancellation.IsCancellationRequested && outcome.Diagnosis!.Kind is not (FailureKind.Hang or FailureKind.Crashed or FailureKind.Uncontrolled))
         {
+            var shrinking = Stopwatch.StartNew();
             minimal = Minimizer.Minimize(test, outcome.Diagnosis, this.Options, seed, cancellation);
+            minimal = minimal is { } found ? found with { Info = found.Info with { Seconds = shrinking.Elapsed.TotalSeconds } } : null;
         }
 
         clock.Stop();

@@ -78,7 +78,8 @@ internal static class Exploration
     {
         var outcome = Explore(test, options, reports, cancellation);
         var how = outcome.Bounded is { } bounded ? bounded.Statement : $"{outcome.Iterations.ToString("N0", CultureInfo.InvariantCulture)} iteration(s)";
-        var summary = $"Systematic: {how}; strategy {outcome.Strategy}, seed {outcome.Seed}, {outcome.Elapsed.TotalSeconds:0.00} s.";
+        var shrunk = outcome.Minimal is { } least ? $" (of which {least.Seconds:0.00} s finding the failure's fewest preemptions, {least.Iterations.ToString("N0", CultureInfo.InvariantCulture)} schedule(s))" : "";
+        var summary = $"Systematic: {how}; strategy {outcome.Strategy}, seed {outcome.Seed}, {outcome.Elapsed.TotalSeconds:0.00} s{shrunk}.";
         output(summary);
         if (outcome.Uncontrolled.Count > 0)
         {

@@ -38,6 +38,7 @@ public sealed class PackageTests
         }
 
         Assert.Matches(@"strategy \S+, seed \d+", deadlock.Output);
+        Assert.Matches(@"of which \d+\.\d\d s finding the failure's fewest preemptions, [\d,]+ schedule\(s\)", deadlock.Output);
         var leak = results["Inventory.Tests.RestockerTests.RestocksSurviveFailingSuppliers"];
         Assert.Equal("Failed", leak.Outcome);
         Assert.Contains("SystematicFailureException : Leak: Task `", leak.Message, StringComparison.Ordinal);
