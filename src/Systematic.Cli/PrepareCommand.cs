@@ -69,7 +69,7 @@ internal static class PrepareCommand
         return $"Systematic.Testing for xunit v3 {major}.x put in place";
     }
 
-    /// <summary><c>obj/systematic</c> of the project whose output holds <paramref name="assembly"/> (bin/Debug/net10.0/X.dll), else a folder next to it.</summary>
+    /// <summary><c>obj/systematic</c> of the project whose output holds <paramref name="assembly"/> (bin/Debug/net9.0/X.dll), else a folder next to it.</summary>
     private static string DefaultCache(string assembly)
     {
         var folder = new DirectoryInfo(Path.GetDirectoryName(Path.GetFullPath(assembly))!);

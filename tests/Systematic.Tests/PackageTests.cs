@@ -56,7 +56,7 @@ public sealed class PackageTests
         Assert.Equal(10, results.Count);
 
         // The failure replays: in Systematic's command, in stock Coyote, and in the test itself.
-        var cli = Path.Combine(Paths.RepoRoot, "src", "Systematic.Cli", "bin", Paths.Configuration, "net10.0", "systematic.dll");
+        var cli = Path.Combine(Paths.RepoRoot, "src", "Systematic.Cli", "bin", Paths.Configuration, "net9.0", "systematic.dll");
         var (replayExit, replayOutput) = Run([cli, "replay", folder], repo);
         Assert.True(replayExit == 0 && replayOutput.StartsWith("Reproduced: LockOrderDeadlock", StringComparison.Ordinal), replayOutput);
         using (var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "failure.json"))))
@@ -100,9 +100,14 @@ public sealed class PackageTests
     }
 
     [Fact]
-    public void DotnetTestWorksWithXunit4AndTheTestingPlatform()
+    public void DotnetTestWorksWithXunit4AndTheTestingPlatformOnNet9()
     {
         var (root, repo, version) = UserRepository("package4");
+
+        // A repository on .NET 9: its library and tests target net9.0 (run here on .NET 10, the only runtime installed).
+        var props = Path.Combine(repo, "Directory.Build.props");
+        File.WriteAllText(props, File.ReadAllText(props).Replace("<TargetFramework>net10.0</TargetFramework>", "<TargetFramework>net9.0</TargetFramework>", StringComparison.Ordinal));
+        var onNet10 = new Dictionary<string, string> { ["DOTNET_ROLL_FORWARD"] = "Major" };
 
         // As `dotnet new xunit3` makes a project with xunit.v3 4.x: Microsoft.Testing.Platform, no VSTest adapter.
         File.WriteAllText(Path.Combine(repo, "global.json"), """{ "test": { "runner": "Microsoft.Testing.Platform" } }""");
@@ -111,10 +116,11 @@ public sealed class PackageTests
         text = string.Join('\n', text.Split('\n').Where(line => !line.Contains("Microsoft.NET.Test.Sdk", StringComparison.Ordinal) && !line.Contains("xunit.runner.visualstudio", StringComparison.Ordinal)));
         File.WriteAllText(project, text);
 
-        var (exit, output) = Run(["test", "--project", Tests, $"-p:SystematicTestingVersion={version}"], repo);
+        var (exit, output) = Run(["test", "--project", Tests, $"-p:SystematicTestingVersion={version}"], repo, onNet10);
 
         Assert.True(exit != 0, output);
-        Assert.Contains("Systematic.Testing for xunit v3 4.x put in place", Run(["build", Tests, $"-p:SystematicTestingVersion={version}", "-v", "n", "--no-incremental"], repo).Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(repo, Tests, "bin", "Debug", "net9.0", "Inventory.Tests.dll")), output);
+        Assert.Contains("Systematic.Testing for xunit v3 4.x put in place", Run(["build", Tests, $"-p:SystematicTestingVersion={version}", "-v", "n", "--no-incremental"], repo, onNet10).Output, StringComparison.Ordinal);
         Assert.Matches(@"failed Inventory\.Tests\.WarehouseTests\.PickAndReturnAtOnce \(", output);
         Assert.Matches(@"failed Inventory\.Tests\.RestockerTests\.RestocksSurviveFailingSuppliers \(", output);
         Assert.Contains("SystematicFailureException : LockOrderDeadlock: Task `", output, StringComparison.Ordinal);
