@@ -7,7 +7,8 @@ namespace Systematic.Harness;
 /// Loads a prepared assembly and its dependencies from its cache folder, sharing Coyote and Systematic's recording
 /// assemblies with the harness so that both see one runtime and one recorder. What the folder's top level does not
 /// hold (a runtime-specific assembly under <c>runtimes/</c>, a satellite under a culture folder, a native library) is
-/// resolved through the test assembly's <c>.deps.json</c>, as the host would.
+/// resolved through the test assembly's <c>.deps.json</c>, as the host would; what another shared framework holds
+/// (ASP.NET Core, for a library with a <c>FrameworkReference</c>), from that framework's folder.
 /// </summary>
 internal sealed class TestLoadContext : AssemblyLoadContext
 {
@@ -47,7 +48,16 @@ internal sealed class TestLoadContext : AssemblyLoadContext
             return this.LoadFromAssemblyPath(path);
         }
 
-        return this.resolver?.ResolveAssemblyToPath(assemblyName) is { } resolved && File.Exists(resolved) ? this.LoadFromAssemblyPath(resolved) : null;
+        if (this.resolver?.ResolveAssemblyToPath(assemblyName) is { } resolved && File.Exists(resolved))
+        {
+            return this.LoadFromAssemblyPath(resolved);
+        }
+
+        // Of a shared framework other than the one this process runs on (a library's FrameworkReference to
+        // Microsoft.AspNetCore.App): the test host would have it, this process does not.
+        return Preparation.AssemblyClosure.OtherSharedFrameworks.Select(f => Path.Combine(f, assemblyName.Name + ".dll")).FirstOrDefault(File.Exists) is { } shared
+            ? this.LoadFromAssemblyPath(shared)
+            : null;
     }
 
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName) =>

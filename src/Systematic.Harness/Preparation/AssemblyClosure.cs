@@ -205,26 +205,45 @@ internal static class AssemblyClosure
     private static HashSet<string> ReadFrameworkNames(bool core)
     {
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var runtime = System.IO.Path.GetDirectoryName(typeof(object).Assembly.Location);
-        var shared = runtime is null ? null : Directory.GetParent(runtime)?.Parent;
-        if (shared is null || !shared.Exists)
+        foreach (var version in SharedFrameworkFolders(core, newestOnly: false))
         {
-            return names;
-        }
-
-        var major = Environment.Version.Major.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
-        foreach (var framework in shared.EnumerateDirectories().Where(f => (f.Name == "Microsoft.NETCore.App") == core))
-        {
-            foreach (var version in framework.EnumerateDirectories().Where(v => v.Name.StartsWith(major, StringComparison.Ordinal)))
+            foreach (var dll in Directory.EnumerateFiles(version, "*.dll"))
             {
-                foreach (var dll in version.EnumerateFiles("*.dll"))
-                {
-                    names.Add(System.IO.Path.GetFileNameWithoutExtension(dll.Name));
-                }
+                names.Add(System.IO.Path.GetFileNameWithoutExtension(dll));
             }
         }
 
         return names;
+    }
+
+    /// <summary>
+    /// The folders of the shared frameworks other than Microsoft.NETCore.App (ASP.NET Core, Windows Desktop) of the running
+    /// major version, the newest of each: where Coyote's rewriter finds what a library with a <c>FrameworkReference</c>
+    /// references (its build output has none of it).
+    /// </summary>
+    internal static IReadOnlyList<string> OtherSharedFrameworks { get; } = SharedFrameworkFolders(core: false, newestOnly: true);
+
+    private static List<string> SharedFrameworkFolders(bool core, bool newestOnly)
+    {
+        var runtime = System.IO.Path.GetDirectoryName(typeof(object).Assembly.Location);
+        var shared = runtime is null ? null : Directory.GetParent(runtime)?.Parent;
+        if (shared is null || !shared.Exists)
+        {
+            return [];
+        }
+
+        var major = Environment.Version.Major.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
+        var folders = new List<string>();
+        foreach (var framework in shared.EnumerateDirectories().Where(f => (f.Name == "Microsoft.NETCore.App") == core))
+        {
+            var versions = framework.EnumerateDirectories().Where(v => v.Name.StartsWith(major, StringComparison.Ordinal))
+                .OrderByDescending(v => Version.TryParse(v.Name.Split('-')[0], out var parsed) ? parsed : new Version(0, 0))
+                .Select(v => v.FullName)
+                .ToList();
+            folders.AddRange(newestOnly ? versions.Take(1) : versions);
+        }
+
+        return folders;
     }
 
     private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -250,6 +250,11 @@ internal static class PreparedCopy
             ["AssembliesPath"] = ".",
             ["Assemblies"] = set.Select(d => d.Name + System.IO.Path.GetExtension(d.Path ?? ".dll")).ToArray(),
         };
+        if (AssemblyClosure.OtherSharedFrameworks.Count > 0)
+        {
+            // A library with a FrameworkReference (Microsoft.AspNetCore.App) references assemblies no build output holds.
+            configuration["DependencySearchPaths"] = AssemblyClosure.OtherSharedFrameworks.ToArray();
+        }
         if (dryRunFolder)
         {
             configuration["OutputPath"] = "./" + DryRunFolder;

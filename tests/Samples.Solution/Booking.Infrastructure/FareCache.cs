@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Nito.AsyncEx;
 
 namespace Booking.Infrastructure;
@@ -11,6 +13,8 @@ public sealed class FareCache(Func<string, ValueTask<decimal>> loadFare)
     /// <summary>Called after a fare changed, with the route.</summary>
     public Func<string, Task>? FareChanged { get; set; }
 
+    public ILogger Log { get; init; } = NullLogger.Instance;
+
     public async Task<decimal> FareAsync(string route)
     {
         using (await _sync.LockAsync().ConfigureAwait(false))
@@ -19,6 +23,7 @@ public sealed class FareCache(Func<string, ValueTask<decimal>> loadFare)
             {
                 fare = await loadFare(route).ConfigureAwait(false);
                 _fares[route] = fare;
+                Log.LogDebug("Loaded the fare of {Route}: {Fare}", route, fare);
             }
 
             return fare;
