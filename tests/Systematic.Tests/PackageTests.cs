@@ -19,6 +19,10 @@ public sealed class PackageTests
         var (root, repo, version) = UserRepository("package");
         var property = $"-p:SystematicTestingVersion={version}";
 
+        // A project that stays on an older xunit v3 3.x: the package is built against the lowest 3.x, so it compiles there.
+        var project = Path.Combine(repo, Tests, Tests + ".csproj");
+        File.WriteAllText(project, File.ReadAllText(project).Replace("\"xunit.v3\" Version=\"3.2.2\"", "\"xunit.v3\" Version=\"3.2.0\"", StringComparison.Ordinal));
+
         var (exit, output) = Run(["test", Tests, property, "--logger", "trx;LogFileName=first.trx", "--results-directory", Path.Combine(root, "results")], repo);
         Assert.True(exit != 0, output);
         var results = Results(Path.Combine(root, "results", "first.trx"));
@@ -112,7 +116,7 @@ public sealed class PackageTests
         // As `dotnet new xunit3` makes a project with xunit.v3 4.x: Microsoft.Testing.Platform, no VSTest adapter.
         File.WriteAllText(Path.Combine(repo, "global.json"), """{ "test": { "runner": "Microsoft.Testing.Platform" } }""");
         var project = Path.Combine(repo, Tests, Tests + ".csproj");
-        var text = File.ReadAllText(project).Replace("\"xunit.v3\" Version=\"3.2.2\"", "\"xunit.v3\" Version=\"4.0.2\"", StringComparison.Ordinal);
+        var text = File.ReadAllText(project).Replace("\"xunit.v3\" Version=\"3.2.2\"", "\"xunit.v3\" Version=\"4.0.0\"", StringComparison.Ordinal);
         text = string.Join('\n', text.Split('\n').Where(line => !line.Contains("Microsoft.NET.Test.Sdk", StringComparison.Ordinal) && !line.Contains("xunit.runner.visualstudio", StringComparison.Ordinal)));
         File.WriteAllText(project, text);
 
