@@ -85,6 +85,34 @@ internal static class RunFolder
             : Path.Combine(run, LatestLink);
     }
 
+    /// <summary>
+    /// Gives a failure folder made as <c>name-2</c> (<see cref="Unique"/>: another part of the same test held
+    /// <c>name</c>, since dropped) its name back, rewriting the paths its documents hold (its replay commands); returns its path.
+    /// </summary>
+    public static string Reclaim(string folder)
+    {
+        var name = System.Text.RegularExpressions.Regex.Replace(Path.GetFileName(folder), @"-\d+$", "");
+        var wanted = Path.Combine(Path.GetDirectoryName(folder)!, name);
+        if (string.Equals(Path.GetFileName(folder), name, StringComparison.Ordinal) || Directory.Exists(wanted))
+        {
+            return folder;
+        }
+
+        Directory.Move(folder, wanted);
+        foreach (var file in Directory.EnumerateFiles(wanted).Where(f => f.EndsWith(".json", StringComparison.Ordinal) || f.EndsWith(".md", StringComparison.Ordinal)))
+        {
+            var text = File.ReadAllText(file);
+            var moved = text.Replace(folder, wanted, StringComparison.Ordinal)
+                .Replace(folder.Replace("\\", "\\\\", StringComparison.Ordinal), wanted.Replace("\\", "\\\\", StringComparison.Ordinal), StringComparison.Ordinal);
+            if (moved != text)
+            {
+                AtomicFile.Write(file, moved);
+            }
+        }
+
+        return wanted;
+    }
+
     /// <summary>Creates a folder named <paramref name="name"/> under <paramref name="parent"/>, or <c>name-2</c>, <c>name-3</c>, ... when taken; returns its path.</summary>
     public static string Unique(string parent, string name)
     {

@@ -205,10 +205,16 @@ internal sealed class RunSession(RunOptions options)
             var all = Enumerable.Range(0, split).Select(k => this.parts[index, k]!).ToList();
             var merged = OutcomeMerge.Of(all);
 
-            // One report per test: the other parts' failure folders are duplicates of the same search.
+            // One report per test: the other parts' failure folders are duplicates of the same search. The one kept
+            // takes the test's own folder name back when another part had it.
             foreach (var other in all.Where(p => p.ReportDir is not null && p.ReportDir != merged.ReportDir))
             {
                 Directory.Delete(other.ReportDir!, recursive: true);
+            }
+
+            if (merged.ReportDir is { } kept && all.Count(p => p.ReportDir is not null) > 1)
+            {
+                merged = merged with { ReportDir = RunFolder.Reclaim(kept) };
             }
 
             return merged with { Accepted = merged.Outcome == Outcome.Bug && (baseline?.Accepts(merged.Test, merged.Kind) ?? false) };

@@ -8,6 +8,35 @@ namespace Systematic.Tests;
 public sealed class RunPartsTests
 {
     [Fact]
+    public void AFailureFolderKeptFromASecondPartTakesTheTestsNameBackWithItsReplayCommands()
+    {
+        var run = Directory.CreateTempSubdirectory("systematic-run-").FullName;
+        try
+        {
+            // Two parts of one test found the bug: the first made Ledger.Post, the second Ledger.Post-2, which the merge keeps.
+            var first = RunFolder.Unique(run, "Ledger.Post");
+            var second = RunFolder.Unique(run, "Ledger.Post");
+            Assert.Equal(first + "-2", second);
+            File.WriteAllText(Path.Combine(second, "failure.json"), $$"""{ "replay": { "systematic": "systematic replay {{second}}" } }""");
+            File.WriteAllText(Path.Combine(second, "report.md"), $"systematic replay {second}\ncoyote replay a.dll {second}/failure.trace -m Ledger.Post");
+            File.WriteAllText(Path.Combine(second, "failure.trace"), "{}");
+            Directory.Delete(first);
+
+            var kept = RunFolder.Reclaim(second);
+
+            Assert.Equal(first, kept);
+            Assert.False(Directory.Exists(second));
+            Assert.Equal($$"""{ "replay": { "systematic": "systematic replay {{first}}" } }""", File.ReadAllText(Path.Combine(first, "failure.json")));
+            Assert.Equal($"systematic replay {first}\ncoyote replay a.dll {first}/failure.trace -m Ledger.Post", File.ReadAllText(Path.Combine(first, "report.md")));
+            Assert.Equal(first, RunFolder.Reclaim(first));
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
+
+    [Fact]
     public void MergingAWorkersPartsKeepsTheFirstBugAddsIterationsAndPoolsUncontrolledCalls()
     {
         TestOutcome[] parts =
