@@ -71,9 +71,9 @@ internal static class Doctor
                         findings.Add(Finding(method, instruction, rule.Api, rule.Alternative));
                     }
                     else if (instruction.OpCode == OpCodes.Stsfld && instruction.Operand is FieldReference field &&
-                        SharedStaticTypes.Contains(IlEditing.ElementName(field.FieldType)) && staticFields.Add(field.FullName))
+                        HoldsShared(field.FieldType) && staticFields.Add(field.FullName))
                     {
-                        findings.Add(Finding(method, instruction, $"static {Naming.TypeName(field.FieldType)} {Naming.TypeName(field.DeclaringType)}.{field.Name}",
+                        findings.Add(Finding(method, instruction, $"static {Display(field.FieldType)} {Naming.TypeName(field.DeclaringType)}.{field.Name}",
                             "create it inside the test: an object shared across iterations is not controlled (Coyote fails when a semaphore outlives its iteration)"));
                     }
                 }
@@ -83,9 +83,45 @@ internal static class Doctor
         }
     }
 
+    /// <summary>A type as C# spells it, with its type arguments: <c>ConcurrentDictionary&lt;string, SemaphoreSlim&gt;</c>.</summary>
+    private static string Display(TypeReference type) => type switch
+    {
+        ArrayType array => Display(array.ElementType) + "[]",
+        GenericInstanceType generic => $"{Naming.TypeName(generic)}<{string.Join(", ", generic.GenericArguments.Select(Display))}>",
+        _ => type.FullName switch
+        {
+            "System.String" => "string",
+            "System.Int32" => "int",
+            "System.Int64" => "long",
+            "System.Object" => "object",
+            "System.Boolean" => "bool",
+            _ => Naming.TypeName(type),
+        },
+    };
+
+    /// <summary>Whether a field of this type shares a synchronization object across iterations: the object itself, or an array, dictionary or other generic holding one (a per-key lock table).</summary>
+    private static bool HoldsShared(TypeReference type) => type switch
+    {
+        ArrayType array => HoldsShared(array.ElementType),
+        // A delegate that makes one (a cached `_ => new SemaphoreSlim(1, 1)`) shares nothing.
+        GenericInstanceType generic when generic.ElementType.FullName.StartsWith("System.Func`", StringComparison.Ordinal) ||
+            generic.ElementType.FullName.StartsWith("System.Action`", StringComparison.Ordinal) => false,
+        GenericInstanceType generic => SharedStaticTypes.Contains(IlEditing.ElementName(generic)) || generic.GenericArguments.Any(HoldsShared),
+        _ => SharedStaticTypes.Contains(type.FullName),
+    };
+
     /// <summary>Returns the API a call reaches that Coyote does not control, named by its type and method, and what to use instead; null for any other call.</summary>
     internal static (string Api, string Alternative)? Match(MethodReference called)
     {
+        if (called.Parameters.Any(p => p.ParameterType.FullName == "System.TimeProvider") ||
+            (called.DeclaringType.FullName == "System.TimeProvider" && called.Name == "CreateTimer"))
+        {
+            // A TimeProvider's timers run on its own clock and thread, outside Coyote's scheduler.
+            var owner = Naming.TypeName(called.DeclaringType);
+            return (called.Name == ".ctor" ? $"new {owner}(..., TimeProvider)" : $"{owner}.{called.Name} with a TimeProvider",
+                "the overload without a TimeProvider (Task.Delay(TimeSpan) and CancelAfter are controlled)");
+        }
+
         var type = IlEditing.ElementName(called.DeclaringType);
         foreach (var (ruleType, ruleMethod, api, alternative) in Rules)
         {

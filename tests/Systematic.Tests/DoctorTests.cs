@@ -114,3 +114,32 @@ public sealed class DoctorTests
         Assert.Equal(ExitCode.InputError, CliTests.Run("doctor", Path.Combine(Paths.RepoRoot, "missing.dll")).Code);
     }
 }
+
+/// <summary>The doctor over .NET 8+ idioms, read from this test assembly itself: no sample to build, milliseconds.</summary>
+[Trait("Tier", "Fast")]
+public sealed class DoctorIdiomTests
+{
+    [Fact]
+    public void ATimeProviderDelayAndAStaticPerKeyLockTableAreListedAndTheirControlledTwinsAreNot()
+    {
+        var findings = Doctor.Examine(typeof(DoctorIdioms).Assembly.Location).Where(f => f.Method.StartsWith(nameof(DoctorIdioms), StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(
+            ["static ConcurrentDictionary<string, SemaphoreSlim> DoctorIdioms.Locks", "Task.Delay with a TimeProvider"],
+            findings.Select(f => f.Api));
+        Assert.All(findings, f => Assert.EndsWith("DoctorTests.cs", f.File, StringComparison.Ordinal));
+        Assert.All(findings, f => Assert.True(f.Line > 0));
+    }
+}
+
+internal static class DoctorIdioms
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Locks = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Counts = new();
+
+    public static int Held(string key) => Locks.TryGetValue(key, out var gate) ? gate.CurrentCount : Counts.GetValueOrDefault(key);
+
+    public static Task WaitOnItsClock(TimeProvider time, CancellationToken cancellation) => Task.Delay(TimeSpan.FromMilliseconds(1), time, cancellation);
+
+    public static Task WaitControlled(CancellationToken cancellation) => Task.Delay(TimeSpan.FromMilliseconds(1), cancellation);
+}
