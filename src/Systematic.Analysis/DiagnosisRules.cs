@@ -96,6 +96,9 @@ internal sealed class DiagnosisRules(LogView view, string message)
         return found with { Kind = FailureKind.Uncontrolled, Sentence = sentence };
     }
 
+    /// <summary>", by an OperationCanceledException thrown at Throttle.cs:27," for a task whose body ended by throwing (the path that skipped the release); empty otherwise.</summary>
+    private string EndedBy(int task) => task > 0 && task <= this.log.Tasks.Count && this.log.Task(task).EndedBy is { } fault ? $", by {fault}," : "";
+
     /// <summary>The uncontrolled calls of the iteration, the blocked tasks' first, at most three.</summary>
     private string Calls()
     {
@@ -138,7 +141,7 @@ internal sealed class DiagnosisRules(LogView view, string message)
 
         var leak = this.leaks.First(l => l.Resource == starved[0].Wait!.Resource);
         var waiters = string.Join(", ", starved.Select(s => $"`{view.TaskName(s.Task.Id)}`").Distinct());
-        var sentence = $"Task `{view.TaskName(leak.Task)}` took `{view.ResourceName(leak.Resource)}` at {LogView.Short(leak.Site)} and finished without releasing it; " +
+        var sentence = $"Task `{view.TaskName(leak.Task)}` took `{view.ResourceName(leak.Resource)}` at {LogView.Short(leak.Site)} and finished{this.EndedBy(leak.Task)} without releasing it; " +
             $"{waiters} wait{(starved.Count == 1 ? "s" : "")} at {LogView.Short(starved[0].Wait!.Site)} for it for ever: a leaked permit.";
         var consequences = new List<string> { $"Deadlock: {starved.Count} task(s) starve waiting for `{view.ResourceName(leak.Resource)}`." };
         if (this.messageKind != FailureKind.Deadlock)
@@ -166,7 +169,7 @@ internal sealed class DiagnosisRules(LogView view, string message)
         var leak = this.leaks[0];
         var resource = this.log.Resource(leak.Resource);
         var resourceState = this.state.Resources[leak.Resource];
-        var sentence = $"Task `{view.TaskName(leak.Task)}` took `{resource.Name}` at {LogView.Short(leak.Site)} and finished without releasing it: " +
+        var sentence = $"Task `{view.TaskName(leak.Task)}` took `{resource.Name}` at {LogView.Short(leak.Site)} and finished{this.EndedBy(leak.Task)} without releasing it: " +
             $"a leaked permit (`{resource.Name}` has {resourceState.Count} of {resource.Initial} permit(s) free at the end).";
         return this.Result(FailureKind.Leak, sentence, this.leaks.Select(l => view.ResourceName(l.Resource)).Distinct().ToList(), [], this.messageKind == FailureKind.Leak ? [] : this.Consequence());
     }

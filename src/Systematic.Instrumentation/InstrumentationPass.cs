@@ -282,6 +282,12 @@ internal sealed class InstrumentationPass(ModuleDefinition module, ProbeMap prob
             hooks.Add(edit.Call(probes.Async.EndTest));
         }
 
+        if (called.Name != SetResult)
+        {
+            // SetException(exception): the exception is on the stack; the probe notes it and hands it back.
+            hooks.Add(edit.Call(probes.Async.Faulted));
+        }
+
         hooks.Add(edit.Call(probes.Async.Completed));
         IlEditing.InsertBefore(edit.Il, instruction, [.. hooks]);
     }

@@ -22,7 +22,7 @@ internal static class Instrumenter
     public const string Marker = "Systematic.Instrumented";
 
     /// <summary>The version of this pass, recorded in the marker.</summary>
-    public const string Version = "3";
+    public const string Version = "4";
 
     /// <summary>Coyote's test attribute: what <c>coyote test -m</c> and Systematic run.</summary>
     public const string CoyoteTestAttribute = "Microsoft.Coyote.SystematicTesting.TestAttribute";

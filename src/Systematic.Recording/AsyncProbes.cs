@@ -17,6 +17,9 @@ public static class AsyncProbes
     [ThreadStatic]
     private static string? awaitedCallSite;
 
+    [ThreadStatic]
+    private static Exception? pendingFault;
+
     /// <summary>
     /// Called before a call to a method marked <see cref="System.Diagnostics.StackTraceHiddenAttribute"/> (a wrapper such as
     /// an asyncio-style semaphore): events inside it are reported at this call site. Returns the site to restore.
@@ -126,16 +129,45 @@ public static class AsyncProbes
         }
     }
 
+    /// <summary>Called with the exception an async method completes with (before its builder's SetException); returns it.</summary>
+    public static Exception Faulted(Exception exception)
+    {
+        if (Recorder.Live is not null)
+        {
+            pendingFault = exception;
+        }
+
+        return exception;
+    }
+
     /// <summary>Called when an async method completes (before its builder's SetResult or SetException).</summary>
     public static void Completed()
     {
+        var fault = pendingFault;
+        pendingFault = null;
         if (Recorder.Live is { } session)
         {
             var task = Recorder.CurrentTask;
-            if (!session.Tasks.ExitInline(task))
+            if (session.Tasks.ExitInline(task))
             {
-                session.Tasks.End(task);
+                // An async call its caller awaited: what it threw goes on in the caller, which may catch it.
+                return;
             }
+
+            if (fault is not null && task > 0)
+            {
+                session.Log.SetFault(task, TaskFault(fault));
+            }
+
+            session.Tasks.End(task);
         }
+    }
+
+    private static TaskFault TaskFault(Exception exception)
+    {
+        var frame = new System.Diagnostics.StackTrace(exception, fNeedFileInfo: true).GetFrames().FirstOrDefault(f => f.GetFileName() is { Length: > 0 });
+        var method = frame?.GetMethod();
+        var at = frame is null ? null : new SourceSite(frame.GetFileName()!, frame.GetFileLineNumber(), $"{method?.DeclaringType?.Name}.{method?.Name}");
+        return new TaskFault(exception.GetType().Name, at);
     }
 }

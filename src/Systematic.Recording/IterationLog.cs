@@ -162,5 +162,7 @@ public sealed class IterationLog
 
     internal void SetOrdinal(ResourceInfo info, int ordinal) => this.resources[info.Id - 1] = this.resources[info.Id - 1] with { Ordinal = ordinal };
 
+    internal void SetFault(int task, TaskFault fault) => this.tasks[task - 1] = this.tasks[task - 1] with { EndedBy = fault };
+
     internal void SetReleasers(ResourceInfo info, IReadOnlyList<string> releasers) => this.resources[info.Id - 1] = this.resources[info.Id - 1] with { Releasers = releasers };
 }

@@ -36,6 +36,19 @@ public sealed record TaskInfo(int Id, string Entry, SourceSite? Site, int Parent
 {
     /// <summary>Gets a value indicating whether this "task" is the one a <see cref="TaskCompletionSource"/> hands out: it runs no code and ends when the source is completed.</summary>
     public bool Promise { get; init; }
+
+    /// <summary>Gets, for a task whose body ended by throwing, the exception's type and where it was thrown; null for one that returned.</summary>
+    public TaskFault? EndedBy { get; init; }
+}
+
+/// <summary>How a task's body ended by throwing: the exception's type name and the innermost frame with a source line.</summary>
+/// <param name="Exception">The exception's type, e.g. <c>OperationCanceledException</c>.</param>
+/// <param name="ThrownAt">The innermost frame of its stack with a source file, or null.</param>
+public sealed record TaskFault(string Exception, SourceSite? ThrownAt)
+{
+    /// <summary>Gets "an OperationCanceledException thrown at Throttle.cs:27", or without the place when unknown.</summary>
+    public override string ToString() =>
+        $"{("AEIOU".Contains(this.Exception[0], StringComparison.Ordinal) ? "an" : "a")} {this.Exception}{(this.ThrownAt is { } at ? $" thrown at {at.Short}" : "")}";
 }
 
 /// <summary>A lock order: <paramref name="Acquired"/> taken by <paramref name="Task"/> while it held <paramref name="Held"/> (and the other locks in <paramref name="Others"/>).</summary>

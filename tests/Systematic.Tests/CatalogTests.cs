@@ -99,6 +99,21 @@ public sealed class CatalogTests(CatalogFixture catalog)
         Assert.Equal(0, uncontrolled);
     }
 
+    /// <summary>A permit leaked on an exception path: the sentence says which exception ended the holder, thrown where.</summary>
+    [Theory]
+    [InlineData("NoFinallyBuggy", "IOException", "NoFinally.cs", "throw new IOException(")]
+    [InlineData("CancelBeforeTryBuggy", "OperationCanceledException", "CancelBeforeTry.cs", "token.ThrowIfCancellationRequested();")]
+    public void ALeakOnAnExceptionPathNamesTheExceptionAndItsLine(string name, string exception, string file, string code)
+    {
+        var source = File.ReadAllLines(Path.Combine(Paths.RepoRoot, "src", "Systematic.Catalog", "Patterns", file));
+        var line = Array.FindIndex(source, l => l.Contains(code, StringComparison.Ordinal)) + 1;
+
+        var outcome = new TestRunner(new ExplorationOptions { Iterations = 300, Seed = 1, Minimize = false }).Run(catalog.Test(name), Paths.NewTempDir(name));
+
+        Assert.Equal(FailureKind.Leak, outcome.Kind);
+        Assert.Contains($"and finished, by an {exception} thrown at {file}:{line}, without releasing it", outcome.Diagnosis!.Sentence, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void EveryPatternHasABuggyAndAFixedVariantAndADescription()
     {

@@ -96,6 +96,20 @@ public sealed class ClassifierTests
     }
 
     [Fact]
+    public void ALeakOnAnExceptionPathSaysWhichExceptionEndedTheHolderAndWhereItWasThrown()
+    {
+        var log = new LogBuilder();
+        var pool = log.Semaphore("Gateway._throttle", permits: 1);
+        var (t1, t2) = (log.Task("Capture#1"), log.Task("Capture#2"));
+        log.Acquire(t1, pool, 20).EndedBy(t1, "OperationCanceledException", 21).Wait(t2, pool, 20);
+
+        var diagnosis = Classifier.Classify(log.Build(), CoyoteDeadlock);
+
+        Assert.Equal(FailureKind.Leak, diagnosis.Kind);
+        Assert.StartsWith("Task `Capture#1` took `Gateway._throttle` at Code.cs:20 and finished, by an OperationCanceledException thrown at Code.cs:21, without releasing it; `Capture#2` waits", diagnosis.Sentence, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ASignalTakenByATaskThatFinishedIsNoLeak()
     {
         var log = new LogBuilder();
@@ -477,6 +491,13 @@ internal sealed class LogBuilder
     public LogBuilder Await(int task, int line, params int[] targets) => this.Add(EventKind.Await, task, 0, line, -1, targets);
 
     public LogBuilder End(int task) => this.Add(EventKind.TaskEnd, task, 0, 0);
+
+    /// <summary>Ends <paramref name="task"/> by an exception of type <paramref name="exception"/> thrown on line <paramref name="line"/>.</summary>
+    public LogBuilder EndedBy(int task, string exception, int line)
+    {
+        this.tasks[task - 1] = this.tasks[task - 1] with { EndedBy = new TaskFault(exception, new SourceSite("Code.cs", line, "Tests.Code")) };
+        return this.End(task);
+    }
 
     /// <summary>A call into code Coyote does not control (a probe notes these).</summary>
     public LogBuilder Uncontrolled(int task, string api, int line)
