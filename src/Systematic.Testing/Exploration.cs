@@ -194,14 +194,9 @@ internal static class Exploration
 
         // Not yet loaded, but in the folder: an assembly copied over its prepared version (a build of another project
         // into this folder, a copy by hand) would run uncontrolled in this very test and give a false verdict.
-        var folder = Path.GetDirectoryName(assembly.Location)!;
-        foreach (var decision in manifest.Assemblies.Where(d => d.IsPrepared && d.Path is not null))
+        if (InPlacePreparation.Unprepared(manifest, Path.GetDirectoryName(assembly.Location)!, PreparedOnDisk) is [var (copied, file), ..])
         {
-            var file = Path.Combine(folder, Path.GetFileName(decision.Path!));
-            if (File.Exists(file) && !PreparedOnDisk(file))
-            {
-                throw new SystematicFailureException($"{decision.Name}.dll runs unprepared (from {file}): it was copied again after Systematic's build step, and the tests would explore code Coyote does not control. Build the test project again (`dotnet build`) so that Systematic's build step prepares it.");
-            }
+            throw new SystematicFailureException($"{copied}.dll runs unprepared (from {file}): it was copied again after Systematic's build step, and the tests would explore code Coyote does not control. Build the test project again (`dotnet build`) so that Systematic's build step prepares it.");
         }
 
         var decisions = manifest.Assemblies.ToDictionary(d => d.Name, StringComparer.OrdinalIgnoreCase);

@@ -99,24 +99,18 @@ internal static class InPlacePreparation
     }
 
     /// <summary>
-    /// Returns the assemblies of <paramref name="manifest"/>'s closure that should run prepared but do not (the file in
-    /// the folder is not instrumented), with the reason: the build copied them again after the preparation, or the
-    /// preparation did not run.
+    /// Returns the assemblies of <paramref name="manifest"/>'s closure that should run prepared but do not: their file in
+    /// <paramref name="folder"/> is not instrumented (the build, or a copy by hand, put the original back after the
+    /// preparation). <paramref name="isInstrumented"/> reads the mark (default: <see cref="Instrumenter.IsInstrumented(string)"/>).
     /// </summary>
-    public static IReadOnlyList<string> Unprepared(InPlaceManifest manifest)
+    public static IReadOnlyList<(string Name, string Path)> Unprepared(InPlaceManifest manifest, string folder, Func<string, bool>? isInstrumented = null)
     {
-        var folder = Path.GetDirectoryName(manifest.Source)!;
-        var missing = new List<string>();
-        foreach (var decision in manifest.Assemblies.Where(d => d.IsPrepared && d.Path is not null))
-        {
-            var path = Path.Combine(folder, Path.GetFileName(decision.Path!));
-            if (File.Exists(path) && !Instrumenter.IsInstrumented(path))
-            {
-                missing.Add(Path.GetFileName(path));
-            }
-        }
-
-        return missing;
+        isInstrumented ??= Instrumenter.IsInstrumented;
+        return manifest.Assemblies
+            .Where(d => d.IsPrepared && d.Path is not null)
+            .Select(d => (d.Name, Path: Path.Combine(folder, Path.GetFileName(d.Path!))))
+            .Where(a => File.Exists(a.Path) && !isInstrumented(a.Path))
+            .ToList();
     }
 
     /// <summary>How many prepared copies of one test assembly the cache keeps (the current one and the ones before it).</summary>
